@@ -253,6 +253,9 @@ const stackSchema = z.strictObject({
 
 type Parsed = z.output<typeof stackSchema>;
 
+/** The keys of the namespace (Pulumi.yaml must declare exactly these). */
+export const CONFIG_KEYS: readonly string[] = Object.keys(stackSchema.shape);
+
 // ---------------------------------------------------------------------------------------------------
 // Typed result
 // ---------------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, parseStackConfig, parseHostPort, isHost, UNDECRYPTED_SECRET } from "../components/config";
+import { CONFIG_KEYS, ConfigError, parseStackConfig, parseHostPort, isHost, UNDECRYPTED_SECRET } from "../components/config";
 
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----";
 
@@ -115,4 +115,27 @@ describe("address parsing", () => {
         ["legacy.internal:8080", { host: "legacy.internal", port: 8080 }],
         ["10.0.0.5", undefined], ["10.0.0.5:0", undefined], ["10.0.0.5:70000", undefined], ["2001:db8::5:80", undefined],
     ])("parseHostPort(%s)", (v, expected) => expect(parseHostPort(v)).toEqual(expected));
+});
+
+describe("Pulumi.yaml declares the namespace", () => {
+    const fs = require("fs") as typeof import("fs");
+    const YAML = require("yaml") as typeof import("yaml");
+    const project = YAML.parse(fs.readFileSync(require("path").join(__dirname, "..", "Pulumi.yaml"), "utf8"));
+
+    test("project name and runtime are the contract's", () => {
+        expect(project.name).toBe("private-faas");
+        expect(project.runtime.name).toBe("nodejs");
+    });
+
+    test("every config key the program reads is declared with a description, and nothing else", () => {
+        const declared = Object.keys(project.config).sort();
+        expect(declared).toEqual([...CONFIG_KEYS].sort());
+        for (const key of declared) expect(typeof project.config[key].description).toBe("string");
+    });
+
+    test("the declared defaults are valid values of their keys", () => {
+        const defaults: Record<string, unknown> = {};
+        for (const [key, decl] of Object.entries<any>(project.config)) if ("default" in decl) defaults[key] = decl.default;
+        expect(() => parseStackConfig({ ...base(), ...defaults })).not.toThrow();
+    });
 });
