@@ -2,6 +2,7 @@
  * private-faas: hardened K3s + OpenFaaS on rented EU servers.
  * Validates the whole configuration before registering anything, then builds the layers.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig, effectiveFlannelBackend } from "./components/config";
 import { VpsNode } from "./components/vpsNode";
 
@@ -24,5 +25,10 @@ const vpsNodes = config.nodes.map(
 );
 
 export const nodeNames = config.nodes.map((n) => n.name);
-/** Measured fdatasync p99 (ms) of each node's K3s data directory. */
-export const nodeDiskFsyncP99Ms = Object.fromEntries(vpsNodes.map((n) => [n.name, n.diskFsyncP99Ms]));
+/** What each host turned out to be, and its measured fdatasync p99 (ms) on the K3s data directory. */
+export const nodeFacts = Object.fromEntries(
+    vpsNodes.map((n) => [
+        n.name,
+        pulumi.all([n.facts, n.diskFsyncP99Ms]).apply(([f, p99]) => ({ os: f.os.prettyName, kernel: f.kernel, arch: f.arch, vcpus: f.vcpus, memoryKiB: f.memoryKiB, diskFsyncP99Ms: p99 })),
+    ]),
+);
