@@ -7,7 +7,7 @@
 import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as path from "path";
-import { nodeFirewall } from "../components/firewall";
+import { FirewallSpec, nodeFirewall } from "../components/firewall";
 
 const PYTHON = "/usr/bin/python3";
 const TCP = path.join(__dirname, "helpers", "tcp.py");
@@ -26,6 +26,19 @@ const NODEPORT = 30080;
 
 const ip = (...args: string[]) => execFileSync("ip", args, { stdio: "pipe" });
 const inNs = (ns: string, ...argv: string[]) => execFileSync("ip", ["netns", "exec", ns, ...argv], { stdio: "pipe", encoding: "utf8" });
+
+/** A node at NODE_IP with one server peer at PEER and ADMIN as the only admin address. */
+function spec(node: Pick<FirewallSpec["node"], "name" | "role" | "ingress">, restrictSsh: boolean, flannelBackend: FirewallSpec["flannelBackend"]): FirewallSpec {
+    return {
+        node: { ...node, host: NODE_IP, sshPort: 22 },
+        peers: [{ name: "s2", role: "server", host: PEER }],
+        adminCidrs: [`${ADMIN}/32`],
+        restrictSshToAdminCidrs: restrictSsh,
+        flannelBackend,
+        clusterCidr: "10.42.0.0/16",
+        serviceCidr: "10.43.0.0/16",
+    };
+}
 
 function probe(src: string, ports: number[]): Record<string, string> {
     return JSON.parse(inNs(NS.outside, PYTHON, TCP, "probe", src, NODE_IP, ...ports.map(String)));
@@ -74,15 +87,7 @@ maybe("host firewall against real traffic", () => {
     });
 
     test("with the firewall: strangers reach SSH only, nodes reach the cluster ports, admins the API", () => {
-        const fw = nodeFirewall({
-            node: { name: "s1", role: "server", host: NODE_IP, ingress: false, sshPort: 22 },
-            peers: [{ name: "s2", role: "server", host: PEER }],
-            adminCidrs: [`${ADMIN}/32`],
-            restrictSshToAdminCidrs: false,
-            flannelBackend: "vxlan",
-            clusterCidr: "10.42.0.0/16",
-            serviceCidr: "10.43.0.0/16",
-        });
+        const fw = nodeFirewall(spec({ name: "s1", role: "server", ingress: false }, false, "vxlan"));
         execFileSync("ip", ["netns", "exec", NS.node, "nft", "-f", "-"], { input: fw.ruleset });
 
         const ports = [22, 80, 2379, 6443, 10250, 12345, NODEPORT];
@@ -94,15 +99,7 @@ maybe("host firewall against real traffic", () => {
     });
 
     test("an ingress node opens 80/443 to everyone, the NodePort stays closed", () => {
-        const fw = nodeFirewall({
-            node: { name: "a1", role: "agent", host: NODE_IP, ingress: true, sshPort: 22 },
-            peers: [{ name: "s2", role: "server", host: PEER }],
-            adminCidrs: [`${ADMIN}/32`],
-            restrictSshToAdminCidrs: true,
-            flannelBackend: "wireguard-native",
-            clusterCidr: "10.42.0.0/16",
-            serviceCidr: "10.43.0.0/16",
-        });
+        const fw = nodeFirewall(spec({ name: "a1", role: "agent", ingress: true }, true, "wireguard-native"));
         execFileSync("ip", ["netns", "exec", NS.node, "nft", "-f", "-"], { input: fw.ruleset });
         expect(probe(STRANGER, [22, 80, 6443, NODEPORT])).toEqual({ "22": "dropped", "80": "open", "6443": "dropped", [NODEPORT]: "dropped" });
         expect(probe(ADMIN, [22, 6443])).toEqual({ "22": "open", "6443": "dropped" });

@@ -4,24 +4,8 @@
  */
 import { plain, ProgramRun, runProgram } from "../tools/engine";
 import { byName, plainOutputs, stackInput } from "./helpers/program";
+import { sampleDiskCheck, sampleFacts } from "./helpers/reports";
 
-const facts = (vcpus: number) => ({
-    os: { id: "debian", versionId: "12", prettyName: "Debian GNU/Linux 12 (bookworm)" },
-    kernel: "6.1.0-41-amd64",
-    arch: "x86_64",
-    vcpus,
-    memoryKiB: 8136632,
-    disks: [{ name: "vda", sizeBytes: 171798691840, rotational: true, transport: null }],
-});
-const diskReport = (p99: number) => ({
-    dataDir: "/var/lib/rancher/k3s",
-    testedDir: "/var/lib",
-    filesystem: { source: "/dev/vda1", fstype: "ext4" },
-    rotational: true,
-    fsyncP99Ms: p99,
-    limitMs: 10,
-    fdatasyncs: 10029,
-});
 const P99: Record<string, number> = { "osl-server-1": 1.234, "osl-agent-1": 2.5, "osl-agent-2": 0.871 };
 let run: ProgramRun;
 
@@ -32,8 +16,8 @@ beforeAll(async () => {
         newResource: async ({ name, inputs, custom }) => {
             const node = name.replace(/-(facts|packages|disk-check|harden|firewall)$/, "");
             let stdout = "";
-            if (name.endsWith("-facts")) stdout = JSON.stringify(facts(4)) + "\n";
-            if (name.endsWith("-disk-check")) stdout = JSON.stringify(diskReport(P99[node])) + "\n";
+            if (name.endsWith("-facts")) stdout = JSON.stringify(sampleFacts()) + "\n";
+            if (name.endsWith("-disk-check")) stdout = JSON.stringify(sampleDiskCheck({ fsyncP99Ms: P99[node] })) + "\n";
             return { id: custom ? `${name}-id` : undefined, state: { ...inputs, stdout, stderr: "" } };
         },
     });
@@ -41,14 +25,14 @@ beforeAll(async () => {
 });
 
 test("the facts the host reported become the component's facts output", () => {
-    expect(plainOutputs(byName(run, "osl-agent-2")).facts).toEqual(facts(4));
+    expect(plainOutputs(byName(run, "osl-agent-2")).facts).toEqual(sampleFacts());
 });
 
 test("the measured p99 is an output of each node and of the stack", () => {
     for (const [name, p99] of Object.entries(P99)) {
         const out = plainOutputs(byName(run, name));
         expect(out.diskFsyncP99Ms).toBe(p99);
-        expect(out.diskCheck).toEqual(diskReport(p99));
+        expect(out.diskCheck).toEqual(sampleDiskCheck({ fsyncP99Ms: p99 }));
     }
     const stackFacts = plain(run.stackOutputs!.nodeFacts) as Record<string, { diskFsyncP99Ms: number }>;
     expect(Object.fromEntries(Object.entries(stackFacts).map(([n, f]) => [n, f.diskFsyncP99Ms]))).toEqual(P99);
