@@ -2,8 +2,33 @@
  * private-faas: hardened K3s + OpenFaaS on rented EU servers.
  * Validates the whole configuration before registering anything, then builds the layers.
  */
-import { loadStackConfig } from "./components/config";
+import * as pulumi from "@pulumi/pulumi";
+import { loadStackConfig, effectiveFlannelBackend } from "./components/config";
+import { VpsNode } from "./components/vpsNode";
 
 const config = loadStackConfig();
 
+// One VpsNode per host: facts, disk check, hardening, firewall. K3s installs depend on `node.ready`.
+const flannelBackend = effectiveFlannelBackend(config);
+const vpsNodes = config.nodes.map(
+    (node) =>
+        new VpsNode(node.name, {
+            node,
+            ssh: config.ssh,
+            peers: config.nodes.filter((peer) => peer !== node).map(({ name, role, host, privateIp }) => ({ name, role, host, privateIp })),
+            adminCidrs: config.adminCidrs,
+            flannelBackend,
+            clusterCidr: config.k3s.clusterCidr,
+            serviceCidr: config.k3s.serviceCidr,
+            maxFsyncP99Ms: node.role === "server" ? config.k3s.diskCheck.serverMaxP99Ms : config.k3s.diskCheck.agentMaxP99Ms,
+        }),
+);
+
 export const nodeNames = config.nodes.map((n) => n.name);
+/** What each host turned out to be, and its measured fdatasync p99 (ms) on the K3s data directory. */
+export const nodeFacts = Object.fromEntries(
+    vpsNodes.map((n) => [
+        n.name,
+        pulumi.all([n.facts, n.diskFsyncP99Ms]).apply(([f, p99]) => ({ os: f.os.prettyName, kernel: f.kernel, arch: f.arch, vcpus: f.vcpus, memoryKiB: f.memoryKiB, diskFsyncP99Ms: p99 })),
+    ]),
+);

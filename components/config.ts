@@ -271,6 +271,7 @@ export type SshConfig = Omit<Parsed["ssh"], "privateKey" | "password"> & {
     password?: pulumi.Output<string>;
 };
 export type K3sConfig = Parsed["k3s"];
+export type FlannelBackend = NonNullable<K3sConfig["flannelBackend"]>;
 export type OpenFaasConfig = Omit<Parsed["openfaas"], "licenseKey"> & { licenseKey?: pulumi.Output<string> };
 export type FunctionConfig = Parsed["openfaas"]["functions"][string];
 export type IngressConfig = Parsed["ingress"];
@@ -370,6 +371,14 @@ function crossCheck(raw: Raw): { path: PropertyKey[]; value: unknown; expected: 
     };
     firstWith("name");
     firstWith("host");
+    // The host firewalls admit cluster traffic by IP address (components/firewall.ts).
+    if (nodes.length > 1) {
+        nodes.forEach((n, i) => {
+            if (typeof n?.host === "string" && isIP(n.host) === 0 && n.privateIp === undefined) {
+                found.push({ path: ["nodes", i, "privateIp"], value: undefined, expected: `an IP address: host "${n.host}" is a DNS name, and the other nodes' firewalls admit cluster traffic by IP address` });
+            }
+        });
+    }
     if (Array.isArray(raw.nodes) && nodes.length > 0 && !nodes.some((n) => n?.role === "server")) {
         found.push({ path: ["nodes"], value: nodes.map((n) => n?.name), expected: 'at least one node with role "server"' });
     }
@@ -460,6 +469,14 @@ function decode(text: string): unknown {
         }
     }
     return text;
+}
+
+/**
+ * The flannel backend in effect: the configured one, else vxlan when every node has a private network
+ * address, else wireguard-native (pod traffic between nodes crosses public networks, so encrypt it).
+ */
+export function effectiveFlannelBackend(config: Pick<StackConfig, "k3s" | "nodes">): FlannelBackend {
+    return config.k3s.flannelBackend ?? (config.nodes.every((n) => n.privateIp !== undefined) ? "vxlan" : "wireguard-native");
 }
 
 /** Reads every `private-faas:*` key of the running stack and validates it (see parseStackConfig). */

@@ -1,0 +1,27 @@
+/** What facts.sh and disk-check.sh print on a typical host, as tests feed it back to the program. */
+import type { DiskCheck, HostFacts } from "../../components/vpsNode";
+
+export function sampleFacts(overrides: Partial<HostFacts> = {}): HostFacts {
+    return {
+        os: { id: "debian", versionId: "12", prettyName: "Debian GNU/Linux 12 (bookworm)" },
+        kernel: "6.1.0-41-amd64",
+        arch: "x86_64",
+        vcpus: 4,
+        memoryKiB: 8136632,
+        disks: [{ name: "vda", sizeBytes: 171798691840, rotational: true, transport: null }],
+        ...overrides,
+    };
+}
+
+export function sampleDiskCheck(overrides: Partial<DiskCheck> = {}): DiskCheck {
+    return {
+        dataDir: "/var/lib/rancher/k3s",
+        testedDir: "/var/lib",
+        filesystem: { source: "/dev/vda1", fstype: "ext4" },
+        rotational: true,
+        fsyncP99Ms: 1.234,
+        limitMs: 10,
+        fdatasyncs: 10029,
+        ...overrides,
+    };
+}
