@@ -105,11 +105,11 @@ ensure_dir() {
     fi
 }
 
-# install_file PATH MODE < CONTENT: replaces PATH (atomically) when its content or mode differs.
+# install_file PATH MODE CONTENT: replaces PATH (atomically) when its content or mode differs.
 install_file() {
     local path=$1 mode=$2 tmp
     tmp=$(mktemp "$path.XXXXXX")
-    cat >"$tmp"
+    printf '%s' "$3" >"$tmp"
     if [ -f "$path" ] && cmp -s "$tmp" "$path" && [ "$(stat -c %a "$path")" = "${mode#0}" ]; then
         rm -f "$tmp"
         return
@@ -121,13 +121,13 @@ install_file() {
 }
 
 ensure_dir "$k3s_dir" 0755
-printf '%s' "$token" | install_file "$token_file" 0600
-printf '%s\n' "$CONFIG_YAML" | install_file "$k3s_dir/config.yaml" 0600
+install_file "$token_file" 0600 "$token"
+install_file "$k3s_dir/config.yaml" 0600 "$CONFIG_YAML"
 if [ "$NODE_ROLE" = server ]; then
     ensure_dir "$server_dir" 0700
     ensure_dir "$server_dir/logs" 0700
-    printf '%s\n' "$PSA_CONFIG_YAML" | install_file "$server_dir/psa.yaml" 0600
-    printf '%s\n' "$AUDIT_POLICY_YAML" | install_file "$server_dir/audit.yaml" 0600
+    install_file "$server_dir/psa.yaml" 0600 "$PSA_CONFIG_YAML"
+    install_file "$server_dir/audit.yaml" 0600 "$AUDIT_POLICY_YAML"
 fi
 
 run_installer() {
@@ -148,7 +148,7 @@ run_installer() {
 restarted=0
 case "$action" in
 install | upgrade)
-    echo "${action}ing K3s $TARGET_VERSION (${NODE_ROLE})${installed:+, replacing $installed}"
+    echo "${action/%e/}ing K3s $TARGET_VERSION (${NODE_ROLE})${installed:+, replacing $installed}"
     run_installer
     restarted=1
     ;;

@@ -37,9 +37,6 @@ if [ "$NODE_ROLE" = server ]; then
     quorum=$((remaining / 2 + 1))
     healthy=$(awk -v n="$NODE_NAME" '$1 != n && $2 ~ /^Ready/ { h++ } END { print h + 0 }' <<<"$members")
     unhealthy=$(awk -v n="$NODE_NAME" '$1 != n && $2 !~ /^Ready/ { printf "%s%s (%s)", sep, $1, $2; sep = ", " }' <<<"$members")
-    if ((remaining < 1)); then
-        die "server $NODE_NAME is the last etcd member: removing it would end the cluster; nothing was changed"
-    fi
     if ((healthy < quorum)); then
         die "refusing to remove server $NODE_NAME: the $remaining remaining etcd member(s) need $quorum healthy for quorum, but only $healthy are Ready (not Ready: ${unhealthy:-none}); bring them back first; nothing was changed"
     fi

@@ -5,6 +5,7 @@
  */
 import { graphDepth } from "../tools/graph";
 import type { PlanResource } from "../tools/plan";
+import { deletionWaves } from "./helpers/graphOrder";
 import { planConfig, prodConfig } from "./helpers/plan";
 
 function agent(i: number) {
@@ -23,23 +24,9 @@ async function resources(config: Record<string, any>): Promise<PlanResource[]> {
     return r.doc!.resources;
 }
 
-/**
- * The waves in which Pulumi deletes the resources of OLD that NEW no longer has: a resource goes only
- * after everything in OLD that depends on it went.
- */
-function deletionWaves(old: PlanResource[], now: PlanResource[]): string[][] {
-    const kept = new Set(now.map((r) => r.urn));
-    let pending = old.filter((r) => !kept.has(r.urn));
-    const waves: string[][] = [];
-    while (pending.length > 0) {
-        const gone = new Set(old.filter((r) => !pending.includes(r)).map((r) => r.urn));
-        const blocked = (r: PlanResource) => pending.some((d) => d !== r && d.dependsOn.includes(r.urn)) && !gone.has(r.urn);
-        const wave = pending.filter((r) => !blocked(r));
-        if (wave.length === 0) throw new Error("dependency cycle");
-        waves.push(wave.map((r) => r.name).sort());
-        pending = pending.filter((r) => !wave.includes(r));
-    }
-    return waves;
+/** Names of the resources of OLD that NOW no longer has, in the waves Pulumi deletes them. */
+function deleted(old: PlanResource[], now: PlanResource[]): string[][] {
+    return deletionWaves(old, new Set(now.map((r) => r.urn))).map((wave) => wave.map((r) => r.name).sort());
 }
 
 /** Names of the custom resources whose inputs differ between two plans (an update of each). */
@@ -74,7 +61,7 @@ describe("K3sCluster deployment graph", () => {
         const fewer = withAgents(3);
         fewer["private-faas:nodes"].splice(2, 1); // osl-agent-2
         const [old, now] = await Promise.all([resources(config), resources(fewer)]);
-        expect(deletionWaves(old, now)).toEqual([["k3s-osl-agent-2-member"], ["k3s-osl-agent-2-install"]]);
+        expect(deleted(old, now)).toEqual([["k3s-osl-agent-2-member"], ["k3s-osl-agent-2-install"]]);
         const member = old.find((r) => r.name === "k3s-osl-agent-2-member")!;
         expect(member.inputs.delete).toMatch(/k3s-node-remove\.sh/);
         expect(old.find((r) => r.name === "k3s-osl-agent-2-install")!.inputs.delete).toMatch(/k3s-uninstall\.sh/);
@@ -86,7 +73,7 @@ describe("K3sCluster deployment graph", () => {
         config["private-faas:nodes"] = [server("osl-server-1", 0), server("osl-server-2", 1), server("osl-server-3", 2), agent(1)];
         const fewer = { ...config, "private-faas:nodes": config["private-faas:nodes"].slice(1) }; // without the first server
         const [old, now] = await Promise.all([resources(config), resources(fewer)]);
-        expect(deletionWaves(old, now)).toEqual([["k3s-osl-server-1-member"], ["k3s-osl-server-1-install"]]);
+        expect(deleted(old, now)).toEqual([["k3s-osl-server-1-member"], ["k3s-osl-server-1-install"]]);
         const member = old.find((r) => r.name === "k3s-osl-server-1-member")!;
         expect(member.inputs.connection).toBe("[secret]");
         expect(member.inputs.delete).toMatch(/VIA_NODE='\\''osl-server-2'\\''/);
