@@ -150,7 +150,7 @@ export class K3sCluster extends pulumi.ComponentResource {
             return cmd;
         };
         // Servers join one at a time: each after the previous one is Ready (etcd adds one member at a time).
-        servers.reduce<pulumi.Resource[]>((after, server) => [install(server, after)], [token]);
+        servers.reduce<pulumi.Resource[]>((after, server) => [install(server, after)], []);
         const serverInstalls = servers.map((s) => installs.get(s.name)!);
         // Agents only need the servers, and not each other: the graph does not deepen with more agents.
         for (const agent of agents) install(agent, serverInstalls);

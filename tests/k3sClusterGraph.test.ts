@@ -98,3 +98,16 @@ describe("K3sCluster deployment graph", () => {
         expect(prod.find((r) => r.name === "k3s-osl-server-1-member")!.inputs.delete).toMatch(/NODE_NAME='\\''osl-server-1'\\''\nexport NODE_ROLE='\\''server'\\''\nexport VIA_NODE='\\''osl-server-1'\\''/);
     });
 });
+
+describe("K3s configuration errors through npm run plan", () => {
+    test("a kubelet-reserved node label and an unknown download scheme exit 2, named, with nothing registered", async () => {
+        const config = prodConfig();
+        config["private-faas:nodes"][1].labels = { "node-role.kubernetes.io/ingress": "true" };
+        config["private-faas:k3s"].releaseMirror = "ftp://mirror.example.eu/k3s";
+        const r = await planConfig(config);
+        expect(r.code).toBe(2);
+        expect(r.stderr).toMatch(/private-faas:nodes\[1\]\.labels\.node-role\.kubernetes\.io\/ingress: got "node-role\.kubernetes\.io\/ingress"; expected a label key/);
+        expect(r.stderr).toMatch(/private-faas:k3s\.releaseMirror: got "ftp:\/\/mirror\.example\.eu\/k3s"; expected an http\(s\) or file:\/\/ URL/);
+        expect(r.doc?.resources).toEqual([]);
+    });
+});
