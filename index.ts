@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig, effectiveFlannelBackend } from "./components/config";
 import { VpsNode } from "./components/vpsNode";
+import { K3sCluster } from "./components/k3sCluster";
 
 const config = loadStackConfig();
 
@@ -32,3 +33,10 @@ export const nodeFacts = Object.fromEntries(
         pulumi.all([n.facts, n.diskFsyncP99Ms]).apply(([f, p99]) => ({ os: f.os.prettyName, kernel: f.kernel, arch: f.arch, vcpus: f.vcpus, memoryKiB: f.memoryKiB, diskFsyncP99Ms: p99 })),
     ]),
 );
+
+// K3s installs on a host wait for its VpsNode: facts, disk check, hardening (CIS sysctls), firewall.
+const nodeReady = Object.fromEntries(vpsNodes.map((n) => [n.name, n.ready]));
+const cluster = new K3sCluster("k3s", { nodes: config.nodes, k3s: config.k3s, ssh: config.ssh, nodeReady });
+
+/** Admin kubeconfig of the cluster (secret): `pulumi stack output --show-secrets kubeconfig`. */
+export const kubeconfig = cluster.kubeconfig;

@@ -90,11 +90,43 @@ const sshHostKey = text('an OpenSSH public host key such as "ssh-ed25519 AAAA...
     /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/=]+$/.test(v),
 );
 const secretString = text("a non-empty secret string", (v) => v.length > 0);
-const httpsUrl = z.url({ protocol: /^https?$/, error: "an http(s) URL" });
+/** Where a host downloads from: http(s), or file:// for a mirror mounted on the hosts. */
+const downloadUrl = z.url({ protocol: /^(https?|file)$/, error: "an http(s) or file:// URL" });
 const k8sQuantity = z.string().regex(/^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/, {
     error: 'a Kubernetes quantity such as "100m", "0.5", "128Mi"',
 });
 const stringMap = z.record(z.string(), z.string());
+
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+/** Labels in these namespaces a kubelet may set on its own node (k8s.io/api/core/v1 well_known_labels.go). */
+const KUBELET_LABELS = new Set([
+    "kubernetes.io/hostname", "kubernetes.io/instance-type", "kubernetes.io/os", "kubernetes.io/arch",
+    "beta.kubernetes.io/instance-type", "beta.kubernetes.io/os", "beta.kubernetes.io/arch",
+    "failure-domain.beta.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/region",
+    "failure-domain.kubernetes.io/zone", "failure-domain.kubernetes.io/region",
+    "topology.kubernetes.io/zone", "topology.kubernetes.io/region", "node.kubernetes.io/instance-type",
+]);
+
+/**
+ * A label key K3s can put on its node at registration (`node-label`): valid syntax, and outside the
+ * kubernetes.io / k8s.io namespaces unless the kubelet may set it (otherwise the kubelet refuses to start).
+ */
+export function isNodeLabelKey(key: string): boolean {
+    const slash = key.lastIndexOf("/");
+    const prefix = slash < 0 ? "" : key.slice(0, slash);
+    const name = key.slice(slash + 1);
+    if (!LABEL_NAME.test(name) || (prefix !== "" && !DNS_NAME.test(prefix))) return false;
+    const reserved = /(^|\.)(kubernetes\.io|k8s\.io)$/.test(prefix);
+    return !reserved || KUBELET_LABELS.has(key) || /(^|\.)(kubelet|node)\.kubernetes\.io$/.test(prefix);
+}
+
+const nodeLabels = z.record(
+    text(
+        "a label key such as \"example.com/pool\" (prefix/name, name of at most 63 characters), outside the kubernetes.io and k8s.io namespaces except the labels a kubelet may set (node.kubernetes.io/*, topology.kubernetes.io/zone, ...)",
+        isNodeLabelKey,
+    ),
+    text("a label value: at most 63 letters, digits, '-', '_', '.', starting and ending alphanumeric (or empty)", (v) => v === "" || LABEL_NAME.test(v)),
+);
 
 // ---------------------------------------------------------------------------------------------------
 // Keys
@@ -119,7 +151,7 @@ const nodeSchema = z.strictObject({
     sshPort: port.default(22),
     hostKey: sshHostKey.optional(),
     ingress: z.boolean().optional(),
-    labels: stringMap.default({}),
+    labels: nodeLabels.default({}),
 });
 
 const nodesSchema = z.array(nodeSchema, { error: "a list of nodes" }).min(1, { error: "a list of at least one node" });
@@ -147,9 +179,11 @@ const k3sSchema = z.strictObject({
     clusterDns: ipAddress.default("10.43.0.10"),
     clusterDomain: z.string().regex(DNS_NAME, { error: "a DNS domain" }).default("cluster.local"),
     secretsEncryption: z.boolean().default(true),
-    installScriptUrl: httpsUrl.default("https://get.k3s.io"),
-    releaseMirror: httpsUrl.optional(),
+    installScriptUrl: downloadUrl.default("https://get.k3s.io"),
+    releaseMirror: downloadUrl.optional(),
     readyTimeoutSeconds: z.int().min(30).max(7200).default(600),
+    /** How long removing a node may take to drain it (evictions wait for PodDisruptionBudgets). */
+    drainTimeoutSeconds: z.int().min(30).max(7200).default(600),
     diskCheck: z
         .strictObject({
             serverMaxP99Ms: z.number().positive().default(10),
@@ -340,6 +374,8 @@ function expectation(issue: z.core.$ZodIssue): string {
             return "one of " + issue.values.map((v) => JSON.stringify(v)).join(", ");
         case "unrecognized_keys":
             return "no such key (a typo?)";
+        case "invalid_key":
+            return issue.issues[0]?.message ?? issue.message;
         case "too_small":
             return issue.origin === "array"
                 ? issue.message.startsWith("Too small") ? `a list of at least ${issue.minimum} item(s)` : issue.message
@@ -475,7 +511,7 @@ function decode(text: string): unknown {
  * The flannel backend in effect: the configured one, else vxlan when every node has a private network
  * address, else wireguard-native (pod traffic between nodes crosses public networks, so encrypt it).
  */
-export function effectiveFlannelBackend(config: Pick<StackConfig, "k3s" | "nodes">): FlannelBackend {
+export function effectiveFlannelBackend(config: { k3s: K3sConfig; nodes: readonly NodeConfig[] }): FlannelBackend {
     return config.k3s.flannelBackend ?? (config.nodes.every((n) => n.privateIp !== undefined) ? "vxlan" : "wireguard-native");
 }
 

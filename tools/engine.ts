@@ -41,6 +41,9 @@ export interface RecordedResource {
     rawInputs: Record<string, unknown>;
     /** Raw wire-form outputs: a custom resource's state, a component's registered outputs. */
     rawOutputs: Record<string, unknown>;
+    /** Resource options the engine acts on: outputs it stores as secrets, the resource it is deleted with. */
+    additionalSecretOutputs: string[];
+    deletedWith?: string;
 }
 
 export interface Diagnostic {
@@ -149,6 +152,8 @@ class RecordingMonitor extends MockMonitor {
                     propertyDependencies,
                     rawInputs: req.getObject()?.toJavaScript() ?? {},
                     rawOutputs: resp.getObject()?.toJavaScript() ?? {},
+                    additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+                    deletedWith: req.getDeletedwith() || undefined,
                 });
                 this.order.push(urn);
             }

@@ -7,7 +7,8 @@
 #                                    an overlay of / whose writes land in DIR/upper; /proc/sys is
 #                                    read-only; own network namespace (a fresh one, or NS if given);
 #                                    each --bind mounts SRC read-only at DST, which must be below /mnt
-#                                    (a tmpfs there keeps mount points out of the upper layer)
+#                                    (a tmpfs there keeps mount points out of the upper layer);
+#                                    SRC:DST:rw mounts it writable (a directory several sandboxes share)
 #   sandbox.sh destroy DIR           unmounts DIR (everything the runs wrote is gone)
 #
 # Runs of one DIR share the upper layer, so a second run sees what the first wrote: that is how the
@@ -82,10 +83,12 @@ mount -t tmpfs -o mode=0755 mnt "$root/mnt"
 while IFS= read -r spec; do
     [ -n "$spec" ] || continue
     case "${spec#*:}" in /mnt/*) ;; *) echo "sandbox.sh: --bind destination must be below /mnt: $spec" >&2; exit 2 ;; esac
+    writable=0
+    case "$spec" in *:rw) writable=1 spec=${spec%:rw} ;; esac
     src=${spec%%:*} dst=${spec#*:}
     mkdir -p "$root$dst"
     mount --bind "$src" "$root$dst"
-    mount -o remount,bind,ro "$root$dst"
+    [ "$writable" = 1 ] || mount -o remount,bind,ro "$root$dst"
 done <<<"$binds"
 ip link set lo up 2>/dev/null || true
 hostname "$hostname"

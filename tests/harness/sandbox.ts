@@ -46,6 +46,8 @@ export interface RunOptions {
     stdin?: string;
     /** Read-only bind mounts: host path → path below /mnt inside the sandbox. */
     binds?: Record<string, string>;
+    /** Writable bind mounts (state several sandboxes share): host path → path below /mnt. */
+    writableBinds?: Record<string, string>;
     /** Run inside this existing network namespace instead of a fresh, empty one. */
     netns?: string;
     hostname?: string;
@@ -69,6 +71,7 @@ export class Sandbox {
     run(argv: string[], opts: RunOptions = {}): RunResult {
         const args = ["run", this.dir, "--hostname", opts.hostname ?? "sandbox", "--bind", `${path.join(REPO_ROOT, "scripts")}:${SCRIPTS_MOUNT}`];
         for (const [src, dst] of Object.entries(opts.binds ?? {})) args.push("--bind", `${src}:${dst}`);
+        for (const [src, dst] of Object.entries(opts.writableBinds ?? {})) args.push("--bind", `${src}:${dst}:rw`);
         if (opts.netns) args.push("--netns", opts.netns);
         args.push("--", ...argv);
         const r = spawnSync(SANDBOX_SH, args, { input: opts.stdin ?? "", timeout: opts.timeoutMs ?? 120000, encoding: "utf8" });
