@@ -68,7 +68,8 @@ export class Ingress extends pulumi.ComponentResource {
                 apiVersion: "helm.cattle.io/v1",
                 kind: "HelmChartConfig",
                 metadata: { name: "traefik", namespace: "kube-system" },
-                spec: { valuesContent: YAML.stringify(traefikValues(chain, ingressNodes)) },
+                // No YAML anchors: the two entry points share one timeouts object.
+                spec: { valuesContent: YAML.stringify(traefikValues(chain, ingressNodes), { aliasDuplicateObjects: false }) },
             },
             k8sOpts(),
         );

@@ -139,6 +139,7 @@ describe("CE", () => {
         const config = inputs(resource(ce, "kubernetes:helm.cattle.io/v1:HelmChartConfig", "ingress-traefik-config"));
         expect(config.metadata).toEqual({ name: "traefik", namespace: "kube-system" });
         expect(YAML.parse(config.spec.valuesContent)).toEqual(traefikValues(timeoutChain(300), ["osl-agent-1", "osl-agent-2"]));
+        expect(config.spec.valuesContent).not.toMatch(/[&*]a\d/);
     });
 
     test("cert-manager, a Let's Encrypt ClusterIssuer and the gateway's Certificate", () => {
