@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig, effectiveFlannelBackend } from "./components/config";
 import { VpsNode } from "./components/vpsNode";
 import { K3sCluster } from "./components/k3sCluster";
+import { buildPlatform } from "./components/platform";
 
 const config = loadStackConfig();
 
@@ -40,3 +41,11 @@ const cluster = new K3sCluster("k3s", { nodes: config.nodes, k3s: config.k3s, ss
 
 /** Admin kubeconfig of the cluster (secret): `pulumi stack output --show-secrets kubeconfig`. */
 export const kubeconfig = cluster.kubeconfig;
+
+// OpenFaaS, its async queue, ingress and functions, through the cluster's provider once it is Ready.
+const platform = buildPlatform(config, { provider: cluster.provider, ready: cluster.ready });
+
+/** Gateway admin password (secret; user "admin"). */
+export const gatewayPassword = platform.gatewayPassword;
+/** Public URL of the gateway, when `ingress.host` is set. */
+export const gatewayUrl = platform.gatewayUrl;

@@ -10,6 +10,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { isIP } from "net";
+import { parseGoDuration, timeoutChain } from "./timeouts";
 
 export const CONFIG_NAMESPACE = "private-faas";
 
@@ -436,6 +437,7 @@ function crossCheck(raw: Raw): { path: PropertyKey[]; value: unknown; expected: 
     if (asObject(raw.ssh)?.restrictToAdminCidrs === true && asList(raw.adminCidrs).length === 0) {
         found.push({ path: ["ssh", "restrictToAdminCidrs"], value: true, expected: "false while private-faas:adminCidrs is empty (SSH would be closed to everyone)" });
     }
+    found.push(...platformCrossCheck(raw));
     const edge = asObject(raw.edge);
     if (edge) {
         location(["edge"], edge);
@@ -446,6 +448,56 @@ function crossCheck(raw: Raw): { path: PropertyKey[]; value: unknown; expected: 
             if (first === undefined) seen.set(r.path, i);
             else found.push({ path: ["edge", "routes", i, "path"], value: r.path, expected: `a path no other route has (routes[${first}] has it)` });
         });
+    }
+    return found;
+}
+
+/** Function environment keys the timeout chain sets; a function may only ask for less. */
+const FUNCTION_TIMEOUT_KEYS: Record<string, "functionExec" | "functionReadWrite"> = {
+    exec_timeout: "functionExec",
+    read_timeout: "functionReadWrite",
+    write_timeout: "functionReadWrite",
+};
+
+/** Rules between the fields of openfaas and ingress (the platform layer). */
+function platformCrossCheck(raw: Raw): { path: PropertyKey[]; value: unknown; expected: string }[] {
+    const found: { path: PropertyKey[]; value: unknown; expected: string }[] = [];
+    const openfaas = asObject(raw.openfaas);
+    const pro = openfaas?.edition === "pro";
+    const queue = asObject(openfaas?.queue);
+    for (const field of ["retries", "dedicated"]) {
+        if (!pro && queue?.[field] !== undefined && !(Array.isArray(queue[field]) && queue[field].length === 0)) {
+            found.push({ path: ["openfaas", "queue", field], value: queue[field], expected: 'nothing with edition "ce": the Community Edition queue-worker has no retries and one shared queue (edition "pro" has both)' });
+        }
+    }
+    const queueNames = asList(queue?.dedicated).map((q) => asObject(q)?.name).filter((n): n is string => typeof n === "string");
+    const maxDuration = typeof openfaas?.maxDurationSeconds === "number" ? openfaas.maxDurationSeconds : 300;
+    const chain = timeoutChain(maxDuration);
+    for (const [name, fn] of Object.entries(asObject(openfaas?.functions) ?? {})) {
+        const queueName = asObject(asObject(fn)?.annotations)?.["com.openfaas.queue"];
+        if (queueName !== undefined && !queueNames.includes(queueName as string)) {
+            found.push({
+                path: ["openfaas", "functions", name, "annotations", "com.openfaas.queue"],
+                value: queueName,
+                expected: queueNames.length > 0 ? `one of the dedicated queues: ${queueNames.map((q) => JSON.stringify(q)).join(", ")}` : "no dedicated queue: openfaas.queue.dedicated defines none",
+            });
+        }
+        for (const [key, limit] of Object.entries(FUNCTION_TIMEOUT_KEYS)) {
+            const value = asObject(asObject(fn)?.environment)?.[key];
+            if (typeof value !== "string") continue;
+            const seconds = parseGoDuration(value);
+            if (seconds === undefined || seconds > chain[limit]) {
+                found.push({
+                    path: ["openfaas", "functions", name, "environment", key],
+                    value,
+                    expected: `a Go duration of at most ${chain[limit]}s (the timeout chain of openfaas.maxDurationSeconds ${maxDuration}; raise that instead)`,
+                });
+            }
+        }
+    }
+    const ingress = asObject(raw.ingress);
+    if (ingress?.acmeEmail !== undefined && ingress.host === undefined) {
+        found.push({ path: ["ingress", "host"], value: undefined, expected: "the gateway's public DNS name (required with ingress.acmeEmail: Let's Encrypt certifies a name)" });
     }
     return found;
 }

@@ -21,24 +21,25 @@ export interface PlanRun {
 
 const TS_NODE = path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js");
 
-/** Runs tools/plan.ts with ARGS (cwd: the repository) and parses stdout when --json is among them. */
-export function runPlan(args: string[], env: NodeJS.ProcessEnv = {}): Promise<PlanRun> {
+/** Runs the TypeScript file SCRIPT with ARGS in a child process (cwd: the repository). */
+export function runTsScript(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [TS_NODE, "--transpile-only", path.join(REPO_ROOT, "tools", "plan.ts"), ...args], {
-            cwd: REPO_ROOT,
-            env: { ...process.env, ...env },
-        });
+        const child = spawn(process.execPath, [TS_NODE, "--transpile-only", script, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d) => (stdout += d));
         child.stderr.on("data", (d) => (stderr += d));
         child.on("error", reject);
-        child.on("close", (code) => {
-            let doc: PlanRun["doc"];
-            if (args.includes("--json") && stdout.trim().startsWith("{")) doc = JSON.parse(stdout);
-            resolve({ code: code ?? -1, stdout, stderr, doc });
-        });
+        child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
     });
+}
+
+/** Runs tools/plan.ts with ARGS (cwd: the repository) and parses stdout when --json is among them. */
+export async function runPlan(args: string[], env: NodeJS.ProcessEnv = {}): Promise<PlanRun> {
+    const r = await runTsScript(path.join(REPO_ROOT, "tools", "plan.ts"), args, env);
+    let doc: PlanRun["doc"];
+    if (args.includes("--json") && r.stdout.trim().startsWith("{")) doc = JSON.parse(r.stdout);
+    return { ...r, doc };
 }
 
 /** Writes CONFIG (the `config:` map of a stack file) to a temporary Pulumi.NAME.yaml and returns its path. */
