@@ -6,6 +6,7 @@
 import * as YAML from "yaml";
 import { containsSecret, plain, ProgramRun, RecordedResource, redacted, runProgram } from "../tools/engine";
 import { readStack } from "../tools/stackFile";
+import { vpsNodeStepStdout } from "./helpers/reports";
 
 const TOKEN = "tokenvalue0123456789abcdefghijklmnopqrstuvwxyzAB";
 const CLIENT_KEY = "Y2xpZW50LWtleS1zZWNyZXQ=";
@@ -39,7 +40,7 @@ beforeAll(async () => {
         newResource: async (args) => {
             const state: Record<string, unknown> = { ...args.inputs };
             if (args.type === "random:index/randomPassword:RandomPassword") state.result = TOKEN;
-            if (args.type === "command:remote:Command") state.stdout = args.name.endsWith("-kubeconfig") ? K3S_YAML : "";
+            if (args.type === "command:remote:Command") state.stdout = args.name.endsWith("-kubeconfig") ? K3S_YAML : vpsNodeStepStdout(args.name) ?? "";
             return { id: `${args.name}-id`, state };
         },
     });
@@ -65,7 +66,8 @@ describe("K3sCluster (mock engine)", () => {
 
     test("servers install one after the other; agents after every server and not after each other", () => {
         const install = (n: string) => byName(`k3s-${n}-install`);
-        expect(install("fsn-server-1").dependsOn).toEqual([urn("k3s-token")]);
+        // The first server waits for the token and for its own host's steps (VpsNode, ending with the firewall).
+        expect([...install("fsn-server-1").dependsOn].sort()).toEqual([urn("fsn-server-1-firewall"), urn("k3s-token")].sort());
         expect(install("nbg-server-2").dependsOn).toContain(urn("k3s-fsn-server-1-install"));
         expect(install("hel-server-3").dependsOn).toContain(urn("k3s-nbg-server-2-install"));
         for (const agent of AGENTS) {

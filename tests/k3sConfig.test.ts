@@ -148,8 +148,8 @@ describe("options that must match across servers", () => {
     /** Servers that differ in everything a node may differ in. */
     const varied = cluster(
         [
-            { name: "s1", role: "server", host: "203.0.113.1", privateIp: "10.0.0.1", flannelIface: "ens10", labels: { "example.com/a": "1" } },
-            { name: "s2", role: "server", host: "s2.example.eu", ingress: true },
+            { name: "s1", role: "server", host: "s1.example.eu", privateIp: "10.0.0.1", flannelIface: "ens10", labels: { "example.com/a": "1" } },
+            { name: "s2", role: "server", host: "198.51.100.2", ingress: true },
             { name: "s3", role: "server", host: "2001:db8::3", privateIp: "10.0.0.3", sshPort: 2222 },
             { name: "a1", role: "agent", host: "203.0.113.9" },
         ],

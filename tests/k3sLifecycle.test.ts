@@ -12,6 +12,7 @@ import { StandinCluster } from "./harness/k3sStandin";
 import { sandboxSupport } from "./harness/sandbox";
 import { deletionWaves } from "./helpers/graphOrder";
 import { changingCalls, rawStack, standinK3s, TestNode } from "./helpers/k3sHosts";
+import { vpsNodeStepStdout } from "./helpers/reports";
 
 const support = sandboxSupport();
 if (!support.ok) console.log(`K3s lifecycle test not run: ${support.reason}`);
@@ -30,7 +31,8 @@ maybe("K3sCluster's commands on stand-in hosts", () => {
     let cluster: StandinCluster;
     let run: ProgramRun;
     const ran: string[] = [];
-    const commands = () => run.resources.filter((r) => r.type === "command:remote:Command");
+    /** K3s's own commands (the hosts' VpsNode steps are the VpsNode and fleet tests' business). */
+    const commands = () => run.resources.filter((r) => r.type === "command:remote:Command" && vpsNodeStepStdout(r.name) === undefined);
     const byName = (name: string) => run.resources.find((r) => r.name === name)!;
     const execute = (r: RecordedResource, field: "create" | "delete") => {
         const result = cluster.run(hostName(r.rawInputs.connection), plain(r.rawInputs[field]) as string, { stdin: (plain(r.rawInputs.stdin) as string | undefined) ?? "" });
@@ -50,7 +52,11 @@ maybe("K3sCluster's commands on stand-in hosts", () => {
             newResource: async (args) => {
                 const state: Record<string, unknown> = { ...args.inputs };
                 if (args.type === "random:index/randomPassword:RandomPassword") state.result = TOKEN;
-                if (args.type === "command:remote:Command") {
+                const vpsNodeStdout = vpsNodeStepStdout(args.name);
+                if (args.type === "command:remote:Command" && vpsNodeStdout !== undefined) {
+                    // The hosts' own steps run for real in the VpsNode and fleet tests; here only K3s's.
+                    Object.assign(state, { stdout: vpsNodeStdout, stderr: "" });
+                } else if (args.type === "command:remote:Command") {
                     const host = hostName(args.inputs.connection);
                     const result = cluster.run(host, plain(args.inputs.create) as string, { stdin: (plain(args.inputs.stdin) as string | undefined) ?? "" });
                     if (result.code !== 0) throw new Error(`${args.name} on ${host} failed (${result.code}): ${result.stderr}`);

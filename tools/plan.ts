@@ -190,12 +190,14 @@ async function main(argv: string[]): Promise<number> {
     return doc.summary.mandatory > 0 ? 1 : 0;
 }
 
+/** Exits once stdout and stderr are flushed: a large JSON plan on a pipe is written asynchronously. */
+function exitAfterFlush(code: number): void {
+    process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
+}
+
 if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => process.exit(code),
-        (err) => {
-            process.stderr.write(`plan failed: ${(err as Error)?.message ?? String(err)}\n`);
-            process.exit(3);
-        },
-    );
+    main(process.argv.slice(2)).then(exitAfterFlush, (err) => {
+        process.stderr.write(`plan failed: ${(err as Error)?.message ?? String(err)}\n`);
+        exitAfterFlush(3);
+    });
 }

@@ -25,3 +25,18 @@ export function sampleDiskCheck(overrides: Partial<DiskCheck> = {}): DiskCheck {
         ...overrides,
     };
 }
+
+const VPS_NODE_STEP = /-(facts|packages|disk-check|harden|firewall)$/;
+
+/**
+ * For tests that run index.ts as an update but are about another layer: what a VpsNode step would
+ * print (facts and disk-check reports; nothing for the others), or undefined when NAME is not a
+ * VpsNode step.
+ */
+export function vpsNodeStepStdout(name: string): string | undefined {
+    const step = VPS_NODE_STEP.exec(name)?.[1];
+    if (step === undefined) return undefined;
+    if (step === "facts") return JSON.stringify(sampleFacts()) + "\n";
+    if (step === "disk-check") return JSON.stringify(sampleDiskCheck()) + "\n";
+    return "";
+}
