@@ -21,11 +21,14 @@ export interface PlanRun {
 
 const TS_NODE = path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js");
 
-/** Runs tools/plan.ts with ARGS (cwd: the repository) and parses stdout when --json is among them. */
-export function runPlan(args: string[], env: NodeJS.ProcessEnv = {}): Promise<PlanRun> {
+/**
+ * Runs tools/plan.ts with ARGS (cwd: the repository, or ROOT: a tree laid out like it) and parses
+ * stdout when --json is among them.
+ */
+export function runPlan(args: string[], env: NodeJS.ProcessEnv = {}, root = REPO_ROOT): Promise<PlanRun> {
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [TS_NODE, "--transpile-only", path.join(REPO_ROOT, "tools", "plan.ts"), ...args], {
-            cwd: REPO_ROOT,
+        const child = spawn(process.execPath, [TS_NODE, "--transpile-only", path.join(root, "tools", "plan.ts"), ...args], {
+            cwd: root,
             env: { ...process.env, ...env },
         });
         let stdout = "";
@@ -50,8 +53,8 @@ export function writeStackFile(config: Record<string, unknown>, name = "test"): 
 }
 
 /** Plans a stack given as a `config:` map, with --json. */
-export function planConfig(config: Record<string, unknown>, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<PlanRun> {
-    return runPlan(["--config", writeStackFile(config), "--json", ...extraArgs], env);
+export function planConfig(config: Record<string, unknown>, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}, root = REPO_ROOT): Promise<PlanRun> {
+    return runPlan(["--config", writeStackFile(config), "--json", ...extraArgs], env, root);
 }
 
 /** The prod stack's `config:` map, as a base for variations. */
