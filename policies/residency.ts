@@ -5,7 +5,7 @@
  */
 import type { PolicyConfigSchema, ReportViolation, StackValidationArgs } from "@pulumi/policy";
 import { CATALOGUE, EEA, EU27, expandCountries, findProvider, providerKey } from "./locations";
-import { EdgeFacts, NodeFacts, Observations, perComponent, readEdge, readNode, Subject, TYPES } from "./facts";
+import { EdgeFacts, NodeFacts, Observations, perComponent, Props, readEdge, readNode, Subject, TYPES } from "./facts";
 import { allOf, either, PackPolicy, settingsOf } from "./settings";
 
 export const RESIDENCY = "eu-eea-data-residency";
@@ -93,29 +93,45 @@ export function residencyProblem(what: string, at: Located, allowedEntries: read
 
 const nodeLabel = (facts: NodeFacts) => `node ${facts.name}`;
 const edgeLabel = (facts: EdgeFacts) => `edge ${facts.name}`;
-const allowedOf = (config: Record<string, unknown>) => (config.allowedCountries as string[] | undefined) ?? [...EEA];
+const allowedOf = (config: Props) => (config.allowedCountries as string[] | undefined) ?? [...EEA];
+
+/** The resource and stack phases of a rule about where nodes, and the edge, are. */
+function nodesAndEdge(
+    observations: Observations,
+    problem: (what: string, at: Located, config: Props) => string | undefined,
+    config: (args: { getConfig<T extends object>(): T }) => Props,
+    invisibleNode?: (s: Subject) => string,
+) {
+    const rule = <F extends Located>(type: string, read: (props: Props, name: string) => F | undefined, label: (f: F) => string, invisible?: (s: Subject) => string) =>
+        perComponent(observations, {
+            type,
+            read,
+            check: (facts, _s, report, c) => {
+                const found = problem(label(facts), facts, c);
+                if (found) report(found);
+            },
+            invisible,
+        }, config);
+    const nodes = rule(TYPES.vpsNode, readNode, nodeLabel, invisibleNode);
+    const edge = rule(TYPES.edgeProxy, readEdge, edgeLabel);
+    return {
+        validateResource: allOf(nodes.validateResource, edge.validateResource),
+        validateStack: async (args: StackValidationArgs, report: ReportViolation) => {
+            await nodes.validateStack(args, report);
+            await edge.validateStack(args, report);
+        },
+    };
+}
 
 export function residencyPolicy(observations: Observations): PackPolicy {
-    const config = (args: { getConfig<T extends object>(): T }) => settingsOf(residencySchema, args);
-    const nodes = perComponent(observations, {
-        type: TYPES.vpsNode,
-        read: readNode,
-        check: (facts, _s, report, c) => {
-            const problem = residencyProblem(nodeLabel(facts), facts, allowedOf(c));
-            if (problem) report(problem);
-        },
-        invisible: (s: Subject) =>
+    const phases = nodesAndEdge(
+        observations,
+        (what, at, c) => residencyProblem(what, at, allowedOf(c)),
+        (args) => settingsOf(residencySchema, args),
+        (s: Subject) =>
             `node ${s.name} (${TYPES.vpsNode}) shows its provider, region and country neither as inputs nor as registered outputs, ` +
             `so where its data lives cannot be decided and ${RESIDENCY} fails closed. The VpsNode component must register them as outputs.`,
-    }, config);
-    const edge = perComponent(observations, {
-        type: TYPES.edgeProxy,
-        read: readEdge,
-        check: (facts, _s, report, c) => {
-            const problem = residencyProblem(edgeLabel(facts), facts, allowedOf(c));
-            if (problem) report(problem);
-        },
-    }, config);
+    );
     return {
         name: RESIDENCY,
         displayName: "Data stays in the EU/EEA",
@@ -128,11 +144,7 @@ export function residencyPolicy(observations: Observations): PackPolicy {
             'or widen allowedCountries in the policy config (e.g. {"eu-eea-data-residency": {"allowedCountries": ["EEA", "CH"]}}). ' +
             'A provider the catalogue lacks: use provider "other" with the country, or add it to the catalogue.',
         configSchema: residencySchema,
-        validateResource: allOf(nodes.validateResource, edge.validateResource),
-        validateStack: async (args: StackValidationArgs, report: ReportViolation) => {
-            await nodes.validateStack(args, report);
-            await edge.validateStack(args, report);
-        },
+        ...phases,
     };
 }
 
@@ -168,24 +180,11 @@ export function cloudActProblem(what: string, at: Located, jurisdictions: readon
 }
 
 export function cloudActPolicy(observations: Observations): PackPolicy {
-    const config = (args: { getConfig<T extends object>(): T }) => settingsOf(cloudActSchema, args);
-    const jurisdictionsOf = (c: Record<string, unknown>) => (c.jurisdictions as string[] | undefined) ?? ["US"];
-    const nodes = perComponent(observations, {
-        type: TYPES.vpsNode,
-        read: readNode,
-        check: (facts, _s, report, c) => {
-            const problem = cloudActProblem(nodeLabel(facts), facts, jurisdictionsOf(c));
-            if (problem) report(problem);
-        },
-    }, config);
-    const edge = perComponent(observations, {
-        type: TYPES.edgeProxy,
-        read: readEdge,
-        check: (facts, _s, report, c) => {
-            const problem = cloudActProblem(edgeLabel(facts), facts, jurisdictionsOf(c));
-            if (problem) report(problem);
-        },
-    }, config);
+    const phases = nodesAndEdge(
+        observations,
+        (what, at, c) => cloudActProblem(what, at, (c.jurisdictions as string[] | undefined) ?? ["US"]),
+        (args) => settingsOf(cloudActSchema, args),
+    );
     return {
         name: CLOUD_ACT,
         displayName: "No providers under the US CLOUD Act",
@@ -197,10 +196,6 @@ export function cloudActPolicy(observations: Observations): PackPolicy {
             "Run the node at a provider headquartered in Europe (coolvds, exoscale, hetzner, ovh, scaleway, upcloud), " +
             'or accept the risk: {"no-us-cloud-act-providers": "disabled"} in the policy config.',
         configSchema: cloudActSchema,
-        validateResource: allOf(nodes.validateResource, edge.validateResource),
-        validateStack: async (args: StackValidationArgs, report: ReportViolation) => {
-            await nodes.validateStack(args, report);
-            await edge.validateStack(args, report);
-        },
+        ...phases,
     };
 }

@@ -194,6 +194,14 @@ function isTypeOf(type: string, resourceClass: unknown): boolean {
     return typeof cls.isInstance === "function" && cls.isInstance({ __pulumiType: type }) === true;
 }
 
+/** isType/asType of a resource of TYPE with PROPS, as the analyzer gives them. */
+function typeChecks(type: string, props: Record<string, any>) {
+    return {
+        isType: (cls: unknown) => isTypeOf(type, cls),
+        asType: ((cls: unknown) => (isTypeOf(type, cls) ? props : undefined)) as ResourceValidationArgs["asType"] & PolicyResource["asType"],
+    };
+}
+
 function optionsOf(r: RecordedResource): PolicyResourceOptions {
     return {
         protect: false,
@@ -222,6 +230,11 @@ export async function evaluatePolicies(run: ProgramRun, policies: readonly PackP
         const provider = r.provider ? byUrn.get(r.provider.split("::").slice(0, -1).join("::")) : undefined;
         return provider ? { type: provider.type, props: plain(provider.rawInputs) as Record<string, any>, urn: provider.urn, name: provider.name } : undefined;
     };
+    /** What both phases show of a resource: identity, options, provider and the given props. */
+    const view = (r: RecordedResource, props: Record<string, any>) => {
+        const provider = providerOf(r);
+        return { type: r.type, props, urn: r.urn, name: r.name, opts: optionsOf(r), ...(provider ? { provider } : {}), ...typeChecks(r.type, props) };
+    };
     const run1 = async (fn: () => Promise<void> | void) => {
         try {
             await fn();
@@ -235,17 +248,9 @@ export async function evaluatePolicies(run: ProgramRun, policies: readonly PackP
         for (const { policy, enforcementLevel, properties } of enabled) {
             if (policy.validateResource === undefined) continue;
             const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
-            const provider = providerOf(r);
             const args: ResourceValidationArgs = {
-                type: r.type,
-                props,
-                urn: r.urn,
-                name: r.name,
-                opts: optionsOf(r),
-                ...(provider ? { provider } : {}),
+                ...view(r, props),
                 stackTags,
-                isType: (cls) => isTypeOf(r.type, cls),
-                asType: ((cls: unknown) => (isTypeOf(r.type, cls) ? props : undefined)) as ResourceValidationArgs["asType"],
                 getConfig: <T extends object>() => ({ ...properties }) as T,
                 notApplicable,
             };
@@ -257,22 +262,7 @@ export async function evaluatePolicies(run: ProgramRun, policies: readonly PackP
         }
     }
 
-    const resources: PolicyResource[] = run.resources.map((r) => {
-        const props = plain(r.rawOutputs) as Record<string, any>;
-        const provider = providerOf(r);
-        return {
-            type: r.type,
-            props,
-            urn: r.urn,
-            name: r.name,
-            opts: optionsOf(r),
-            ...(provider ? { provider } : {}),
-            dependencies: [],
-            propertyDependencies: {},
-            isType: (cls) => isTypeOf(r.type, cls),
-            asType: ((cls: unknown) => (isTypeOf(r.type, cls) ? props : undefined)) as PolicyResource["asType"],
-        };
-    });
+    const resources: PolicyResource[] = run.resources.map((r) => ({ ...view(r, plain(r.rawOutputs) as Record<string, any>), dependencies: [], propertyDependencies: {} }));
     const resourceByUrn = new Map(resources.map((r) => [r.urn, r]));
     run.resources.forEach((r, i) => {
         const res = resources[i];

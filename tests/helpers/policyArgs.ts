@@ -4,9 +4,16 @@
  * proxy, default resource options, parent and dependencies as resource objects, getConfig returning
  * the policy's config without enforcementLevel, notApplicable throwing.
  */
+import * as path from "path";
 import type { PolicyResource, ReportViolation, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
-import { unknownCheckingProxy } from "@pulumi/policy";
 import type { PackPolicy } from "../../policies/settings";
+import { REPO_ROOT } from "../../tools/stackFile";
+
+/**
+ * The @pulumi/policy copy the pack itself resolves (policies/node_modules after `cd policies && npm ci`,
+ * else the repository's), so its proxy throws the UnknownValueError the policies recognise.
+ */
+const { unknownCheckingProxy } = require(require.resolve("@pulumi/policy", { paths: [path.join(REPO_ROOT, "policies")] })) as typeof import("@pulumi/policy");
 
 /** The engine's marker for a string it does not know during a preview. */
 export const UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
