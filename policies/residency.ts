@@ -92,7 +92,7 @@ export function residencyProblem(what: string, at: Located, allowedEntries: read
 }
 
 const nodeLabel = (facts: NodeFacts) => `node ${facts.name}`;
-const edgeLabel = (facts: EdgeFacts) => `edge ${facts.name}`;
+const edgeLabel = (facts: EdgeFacts) => `edge ${facts.host ?? facts.name}`;
 const allowedOf = (config: Props) => (config.allowedCountries as string[] | undefined) ?? [...EEA];
 
 /** The resource and stack phases of a rule about where nodes, and the edge, are. */

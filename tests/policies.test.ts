@@ -107,7 +107,7 @@ describe("eu-eea-data-residency", () => {
 
     test("the edge counts when it declares a location, and only then", async () => {
         const us = await validateResource(policy(), resourceArgs(TYPES.edgeProxy, "edge", { host: "192.0.2.50", provider: "vultr", region: "ewr" }));
-        expect(messages(us)).toEqual([expect.stringMatching(/^edge edge is in vultr\/ewr \(US\): data must stay in the EU\/EEA/)]);
+        expect(messages(us)).toEqual([expect.stringMatching(/^edge 192\.0\.2\.50 is in vultr\/ewr \(US\): data must stay in the EU\/EEA/)]);
         expect(await validateResource(policy(), resourceArgs(TYPES.edgeProxy, "edge", { host: "192.0.2.50" }))).toEqual([]);
         expect(await validateResource(policy(), resourceArgs(TYPES.edgeProxy, "edge", { host: "192.0.2.50", country: "NO" }))).toEqual([]);
     });
