@@ -8,9 +8,11 @@
  */
 import * as path from "path";
 import { ConfigProblem } from "../components/config";
+import { makePolicies } from "../policies/pack";
 import { runProgram, redacted, STACK_TYPE, ProgramRun, Diagnostic } from "./engine";
 import { readStack, readStackFile } from "./stackFile";
 import { writeGraph } from "./graph";
+import { EffectiveConfig, evaluatePolicies, PolicyConfigError, PolicyViolation, readPolicyConfigFile, resolvePolicyConfig } from "./policyEval";
 
 export interface PlanResource {
     urn: string;
@@ -22,12 +24,7 @@ export interface PlanResource {
     inputs: Record<string, unknown>;
 }
 
-export interface Violation {
-    policy: string;
-    enforcement: "mandatory" | "advisory";
-    urn: string | null;
-    message: string;
-}
+export type Violation = PolicyViolation;
 
 export interface PlanDocument {
     project: string;
@@ -152,6 +149,16 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`${(err as Error).message}\n`);
         return 2;
     }
+    const policies = makePolicies();
+    let policyConfig: EffectiveConfig;
+    try {
+        const text = args.policyConfig === undefined ? undefined : readPolicyConfigFile(path.resolve(args.policyConfig));
+        policyConfig = resolvePolicyConfig(policies, text, args.policyConfig);
+    } catch (err) {
+        if (!(err instanceof PolicyConfigError)) throw err;
+        for (const p of err.problems) process.stderr.write(`policy configuration error: ${p.key}: got ${p.value}; expected ${p.expected}\n`);
+        return 2;
+    }
     const input = args.configFile ? readStackFile(path.resolve(args.configFile)) : readStack(args.stack ?? "prod");
 
     const run = await runProgram({ stack: input.stack, config: input.config, secretKeys: input.secretKeys });
@@ -170,7 +177,7 @@ async function main(argv: string[]): Promise<number> {
     }
 
     const resources = toPlanResources(run);
-    const violations: Violation[] = [];
+    const violations = await evaluatePolicies(run, policies, policyConfig);
     const doc: PlanDocument = {
         project: run.project,
         stack: run.stack,

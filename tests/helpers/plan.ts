@@ -21,10 +21,10 @@ export interface PlanRun {
 
 const TS_NODE = path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js");
 
-/** Runs the TypeScript file SCRIPT with ARGS in a child process (cwd: the repository). */
-export function runTsScript(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs the TypeScript file SCRIPT with ARGS in a child process (cwd: ROOT, default the repository). */
+export function runTsScript(script: string, args: string[], env: NodeJS.ProcessEnv = {}, root = REPO_ROOT): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [TS_NODE, "--transpile-only", script, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
+        const child = spawn(process.execPath, [TS_NODE, "--transpile-only", script, ...args], { cwd: root, env: { ...process.env, ...env } });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d) => (stdout += d));
@@ -34,9 +34,12 @@ export function runTsScript(script: string, args: string[], env: NodeJS.ProcessE
     });
 }
 
-/** Runs tools/plan.ts with ARGS (cwd: the repository) and parses stdout when --json is among them. */
-export async function runPlan(args: string[], env: NodeJS.ProcessEnv = {}): Promise<PlanRun> {
-    const r = await runTsScript(path.join(REPO_ROOT, "tools", "plan.ts"), args, env);
+/**
+ * Runs tools/plan.ts with ARGS (cwd: the repository, or ROOT: a tree laid out like it) and parses
+ * stdout when --json is among them.
+ */
+export async function runPlan(args: string[], env: NodeJS.ProcessEnv = {}, root = REPO_ROOT): Promise<PlanRun> {
+    const r = await runTsScript(path.join(root, "tools", "plan.ts"), args, env, root);
     let doc: PlanRun["doc"];
     if (args.includes("--json") && r.stdout.trim().startsWith("{")) doc = JSON.parse(r.stdout);
     return { ...r, doc };
@@ -51,8 +54,8 @@ export function writeStackFile(config: Record<string, unknown>, name = "test"): 
 }
 
 /** Plans a stack given as a `config:` map, with --json. */
-export function planConfig(config: Record<string, unknown>, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<PlanRun> {
-    return runPlan(["--config", writeStackFile(config), "--json", ...extraArgs], env);
+export function planConfig(config: Record<string, unknown>, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}, root = REPO_ROOT): Promise<PlanRun> {
+    return runPlan(["--config", writeStackFile(config), "--json", ...extraArgs], env, root);
 }
 
 /** The prod stack's `config:` map, as a base for variations. */
