@@ -278,12 +278,14 @@ describe("TLS", () => {
     let otherCa: Pem;
     let edgeCert: Pem;
     let gatewayCert: Pem;
+    let wrongNameCert: Pem;
     beforeAll(() => {
         dir = tempDir("certs");
         ca = makeCa(dir, "test-ca");
         otherCa = makeCa(dir, "other-ca");
         edgeCert = makeLeaf(dir, EDGE_HOST, ca);
         gatewayCert = makeLeaf(dir, INGRESS_HOST, ca);
+        wrongNameCert = makeLeaf(dir, "other.example.test", ca);
     });
     afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -327,9 +329,9 @@ describe("TLS", () => {
         }
     });
 
-    async function throughHttpsGateway(trusted: Pem): Promise<{ status: number; gateway: StubServer }> {
+    async function throughHttpsGateway(trusted: Pem, served: Pem = gatewayCert): Promise<{ status: number; gateway: StubServer }> {
         const legacy = await startStub("legacy");
-        const gateway = await startStub("gateway", { tls: { key: gatewayCert.key, cert: gatewayCert.cert } });
+        const gateway = await startStub("gateway", { tls: { key: served.key, cert: served.cert } });
         let edge: LocalNginx | undefined;
         try {
         edge = await startNginx(
@@ -366,6 +368,10 @@ describe("TLS", () => {
         const impostor = await throughHttpsGateway(otherCa);
         expect(impostor.status).toBe(502);
         expect(impostor.gateway.requests).toEqual([]);
+
+        const wrongName = await throughHttpsGateway(ca, wrongNameCert);
+        expect(wrongName.status).toBe(502);
+        expect(wrongName.gateway.requests).toEqual([]);
     });
 
     test("the default upstream (every ingress node on 443, verified against the system CA bundle) passes nginx -t", () => {

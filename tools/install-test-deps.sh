@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use for real: shellcheck, nginx, fio, sshd, fail2ban,
-# nftables, unattended-upgrades, wrk, graphviz. Idempotent: installs only what is missing. Services
+# nftables, unattended-upgrades, wrk, graphviz, openssl. Idempotent: installs only what is missing. Services
 # are not started by the install (policy-rc.d): the tests start their own instances.
 set -euo pipefail
 
 packages=(
     shellcheck nginx fio openssh-server openssh-client fail2ban nftables unattended-upgrades
-    wrk graphviz curl ca-certificates iproute2 procps python3 jq
+    wrk graphviz curl ca-certificates openssl iproute2 procps python3 jq
 )
 
 if [ "$(id -u)" != 0 ]; then
