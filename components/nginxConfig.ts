@@ -98,8 +98,9 @@ function upstreamServer(hostPort: string): UpstreamServer {
  * reached the way every client reaches it: through the cluster's ingress, every ingress node on 443,
  * with the ingress host as Host header and TLS server name. The certificate is verified against the
  * system CA bundle when the ingress has a production Let's Encrypt certificate, or against
- * `gatewayTrustedCertificate` when one is configured; otherwise (Traefik's self-signed default
- * certificate, or Let's Encrypt staging) the traffic is encrypted but the gateway is not authenticated.
+ * `gatewayTrustedCertificate` when one is configured; otherwise (a self-signed certificate, Traefik's
+ * or cert-manager's, both replaced on their own, or Let's Encrypt staging) the traffic is encrypted
+ * but the gateway is not authenticated.
  */
 export function edgeSettings(stack: StackConfig): EdgeSettings {
     const edge: EdgeConfig | undefined = stack.edge;
