@@ -389,11 +389,14 @@ describe("TLS", () => {
             }),
         );
         const d = tempDir("nginx-t");
-        const text = renderNginxConfig(s, tempLayout(d));
-        expect(text).toMatch(/server 192\.0\.2\.11:443;\n\s+server \[2001:db8::12\]:443;/);
-        const t = nginxTest(text, d);
-        expect(t.output).toMatch(/test is successful/);
-        expect(t.ok).toBe(true);
-        fs.rmSync(d, { recursive: true, force: true });
+        try {
+            const text = renderNginxConfig(s, tempLayout(d));
+            expect(text).toMatch(/server 192\.0\.2\.11:443;\n\s+server \[2001:db8::12\]:443;/);
+            const t = nginxTest(text, d);
+            expect(t.output).toMatch(/test is successful/);
+            expect(t.ok).toBe(true);
+        } finally {
+            fs.rmSync(d, { recursive: true, force: true });
+        }
     });
 });
