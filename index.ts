@@ -7,6 +7,7 @@ import { loadStackConfig, effectiveFlannelBackend } from "./components/config";
 import { VpsNode } from "./components/vpsNode";
 import { K3sCluster } from "./components/k3sCluster";
 import { buildPlatform } from "./components/platform";
+import { EdgeProxy, edgeProxyArgs } from "./components/edgeProxy";
 
 const config = loadStackConfig();
 
@@ -49,3 +50,11 @@ const platform = buildPlatform(config, { provider: cluster.provider, ready: clus
 export const gatewayPassword = platform.gatewayPassword;
 /** Public URL of the gateway, when `ingress.host` is set. */
 export const gatewayUrl = platform.gatewayUrl;
+
+// The strangler-fig edge in front of the monolith (private-faas:edge), when configured. It goes live
+// after the ingress and the functions it routes to, so its routes do not answer 502 on a first `up`.
+const edge = config.edge
+    ? new EdgeProxy("edge", edgeProxyArgs(config), { dependsOn: [platform.ingress, ...platform.functions] })
+    : undefined;
+/** SHA-256 of the nginx configuration deployed to the edge (compare with `npm run edge:render`). */
+export const edgeNginxConfigSha256 = edge?.nginxConfigSha256;

@@ -238,8 +238,17 @@ const ingressSchema = z.strictObject({
     publicFunctions: z.array(dnsLabel).optional(),
 });
 
+/** A route path: "/" then non-empty segments, no "." or ".." segment, no trailing "/" (components/nginxConfig.ts). */
+const ROUTE_PATH = /^(\/[A-Za-z0-9._~-]+)+$/;
+const routePath = text(
+    'a URL path such as "/api/v2/image-resize": "/" then segments of letters, digits and ._~- separated by single "/", no "." or ".." segment, no trailing "/"',
+    (v) => ROUTE_PATH.test(v) && !v.split("/").some((s) => s === "." || s === ".."),
+);
+/** A file on the edge host; the character set keeps it a single nginx token. */
+const edgeHostPath = text("an absolute path on the edge host (letters, digits and ._/@+-)", (v) => /^\/[A-Za-z0-9._\/@+-]+$/.test(v));
+
 const routeSchema = z.strictObject({
-    path: z.string().regex(/^\/[A-Za-z0-9._~%\/-]*$/, { error: 'a URL path prefix starting with "/" (letters, digits, ._~%/-)' }),
+    path: routePath,
     function: dnsLabel,
     async: z.boolean().default(false),
     timeoutSeconds: z.int().min(1).max(86400).optional(),
@@ -253,22 +262,46 @@ const edgeSchema = z.strictObject({
     region: z.string().regex(SLUG, { error: "a region key of the location catalogue" }).optional(),
     country: isoCountry.optional(),
     listen: port.default(80),
+    /** Addresses nginx listens on; absent: every IPv4 and IPv6 address. */
+    listenAddresses: z.array(ipAddress, { error: "a list of IP addresses" }).min(1, { error: "a list of at least one IP address" }).optional(),
     serverName: z.string({ error: 'a server name such as "api.example.no" or "_"' }).regex(/^(_|\*?[A-Za-z0-9.-]+)$/, {
         error: 'a server name such as "api.example.no" or "_"',
     }),
     legacyUpstream: hostPort,
+    /** Read/send timeout towards the monolith. */
+    legacyTimeoutSeconds: z.int().min(1).max(86400).default(60),
+    /** How long an idle keep-alive connection to the monolith is kept; below the monolith's own idle timeout. */
+    legacyKeepaliveTimeoutSeconds: z.int().min(1).max(3600).default(4),
     gatewayUpstream: hostPort.optional(),
+    /** http or https towards gatewayUpstream; default https for the ingress and for port 443, else http. */
+    gatewayScheme: z.enum(["http", "https"]).optional(),
+    /** CA bundle on the edge host that the gateway's certificate is verified against. */
+    gatewayTrustedCertificate: edgeHostPath.optional(),
     keepaliveConnections: z.int().min(1).max(4096).default(32),
     connectTimeoutSeconds: z.int().min(1).max(60).default(5),
     clientMaxBodySize: z.string().regex(/^[0-9]+[kKmMgG]?$/, { error: 'an nginx size such as "10m"' }).default("10m"),
     tls: z
         .strictObject({
-            certificate: z.string().startsWith("/", { error: "an absolute path on the edge host" }),
-            certificateKey: z.string().startsWith("/", { error: "an absolute path on the edge host" }),
+            certificate: edgeHostPath,
+            certificateKey: edgeHostPath,
+            /** HTTPS port; `listen` then only redirects to it. */
+            listen: port.default(443),
         })
         .optional(),
     routes: z.array(routeSchema).default([]),
 });
+
+type EdgeSchemeFields = { gatewayUpstream?: string; gatewayScheme?: "http" | "https" };
+
+/**
+ * How the edge speaks to the gateway: `gatewayScheme` when set; otherwise https towards the cluster's
+ * ingress (the default upstream) and towards an explicit upstream on port 443, plain http otherwise.
+ */
+export function edgeGatewayScheme(edge: EdgeSchemeFields): "http" | "https" {
+    if (edge.gatewayScheme !== undefined) return edge.gatewayScheme;
+    if (edge.gatewayUpstream === undefined) return "https";
+    return parseHostPort(edge.gatewayUpstream)?.port === 443 ? "https" : "http";
+}
 
 function isEmptyObject(v: unknown): boolean {
     return v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 0;
@@ -441,6 +474,14 @@ function crossCheck(raw: Raw): { path: PropertyKey[]; value: unknown; expected: 
     const edge = asObject(raw.edge);
     if (edge) {
         location(["edge"], edge);
+        const tls = asObject(edge.tls);
+        const plainPort = edge.listen ?? 80;
+        if (tls && (tls.listen ?? 443) === plainPort) {
+            found.push({ path: ["edge", "tls", "listen"], value: tls.listen ?? 443, expected: `a port other than edge.listen (${plainPort}), which then only redirects to HTTPS` });
+        }
+        if (edge.gatewayTrustedCertificate !== undefined && typeof edge.gatewayUpstream === "string" && edgeGatewayScheme(edge as EdgeSchemeFields) === "http") {
+            found.push({ path: ["edge", "gatewayTrustedCertificate"], value: edge.gatewayTrustedCertificate, expected: 'nothing while the gateway is reached over plain http (set gatewayScheme: "https")' });
+        }
         const seen = new Map<unknown, number>();
         asList(edge.routes).map(asObject).forEach((r, i) => {
             if (typeof r?.path !== "string") return;

@@ -78,6 +78,11 @@ export function toPlanResources(run: ProgramRun): PlanResource[] {
     }));
 }
 
+/** One stderr line per bad key: what every command that reads the configuration prints (exit 2). */
+export function configErrorLines(problems: ConfigProblem[]): string {
+    return problems.map((p) => `configuration error: ${p.key}: got ${p.value}; expected ${p.expected}\n`).join("");
+}
+
 function isConfigError(err: unknown): err is Error & { problems: ConfigProblem[] } {
     return err instanceof Error && err.name === "ConfigError" && Array.isArray((err as { problems?: unknown }).problems);
 }
@@ -164,7 +169,7 @@ async function main(argv: string[]): Promise<number> {
     const run = await runProgram({ stack: input.stack, config: input.config, secretKeys: input.secretKeys });
 
     if (isConfigError(run.error)) {
-        for (const p of run.error.problems) process.stderr.write(`configuration error: ${p.key}: got ${p.value}; expected ${p.expected}\n`);
+        process.stderr.write(configErrorLines(run.error.problems));
         if (args.json) {
             process.stdout.write(JSON.stringify({ project: run.project, stack: run.stack, configErrors: run.error.problems, resources: [], violations: [], summary: { resources: 0, mandatory: 0, advisory: 0 } }, null, 2) + "\n");
         }
