@@ -143,31 +143,15 @@ systemctl start fleet-test && systemctl is-active fleet-test && systemctl stop f
     test("Type=notify waits for READY=1 (from the main process unless NotifyAccess=all), times out without it; is-active notices a dead main process", async () => {
         // READY=1 sent by python: exec'd by the main shell (the main process itself), or as its child.
         const send = `python3 -c 'import os, socket; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"READY=1", os.environ["NOTIFY_SOCKET"])'`;
-        const units = `cat > /usr/local/lib/fleet-main-ready.sh <<'EOF'
-sleep 0.3
-exec python3 -c 'import os, socket; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"READY=1", os.environ["NOTIFY_SOCKET"]); os.execv("/bin/sleep", ["sleep", "600"])'
-EOF
-cat > /usr/local/lib/fleet-child-ready.sh <<'EOF'
-${send}
-exec sleep 600
-EOF
-cat > /etc/systemd/system/fleet-ready.service <<'EOF'
-[Service]
-Type=notify
-ExecStart=/bin/sh /usr/local/lib/fleet-main-ready.sh
-EOF
-cat > /etc/systemd/system/fleet-child.service <<'EOF'
-[Service]
-Type=notify
-NotifyAccess=all
-ExecStart=/bin/sh /usr/local/lib/fleet-child-ready.sh
-EOF
-cat > /etc/systemd/system/fleet-never.service <<'EOF'
-[Service]
-Type=notify
-TimeoutStartSec=1
-ExecStart=/bin/sh /usr/local/lib/fleet-child-ready.sh
-EOF`;
+        const file = (p: string, text: string) => `cat > ${p} <<'EOF'\n${text}EOF\n`;
+        const notifyUnit = (name: string, script: string, extra: string) =>
+            file(`/etc/systemd/system/${name}.service`, `[Service]\nType=notify\n${extra}ExecStart=/bin/sh /usr/local/lib/${script}\n`);
+        const units =
+            file("/usr/local/lib/fleet-main-ready.sh", `sleep 0.3\nexec ${send.slice(0, -1)}; os.execv("/bin/sleep", ["sleep", "600"])'\n`) +
+            file("/usr/local/lib/fleet-child-ready.sh", `${send}\nexec sleep 600\n`) +
+            notifyUnit("fleet-ready", "fleet-main-ready.sh", "") +
+            notifyUnit("fleet-child", "fleet-child-ready.sh", "NotifyAccess=all\n") +
+            notifyUnit("fleet-never", "fleet-child-ready.sh", "TimeoutStartSec=1\n");
         const ready = await sh(`${units}\nsystemctl start fleet-ready fleet-child && systemctl is-active fleet-ready fleet-child`);
         expect(ready).toMatchObject({ code: 0, stdout: "active\nactive" });
         // READY=1 from a child with the default NotifyAccess=main is ignored, as by systemd.

@@ -54,15 +54,19 @@ plug() {
 
 # Processes of fleet ID besides those in its namespaces, as "PID COMMAND" lines: naming the fleet on
 # their command line (a host's unshare, a deployment's executor) or started by the tests with
-# PF_FLEET=ID (probes, listeners, the mirror). Reads /proc without forking (it runs often).
+# PF_FLEET=ID (probes, listeners, the mirror). This script (its subshells have its command line) and
+# the watchdog are left out. Reads /proc without forking (it runs often).
 fleet_processes() {
-    local id=$1 run=/tmp/pf-fleet-$1 p pid cmdline w
+    local id=$1 run=/tmp/pf-fleet-$1 p pid cmdline self w
     local -a words
+    mapfile -d '' -t words </proc/$$/cmdline
+    self="${words[*]}"
     for p in /proc/[0-9]*; do
         pid=${p#/proc/}
-        if [ "$pid" = $$ ] || [ "$pid" = "$BASHPID" ] || [ "$pid" = "${FLEET_WATCHDOG:-}" ]; then continue; fi
+        if [ "$pid" = "${FLEET_WATCHDOG:-}" ]; then continue; fi
         mapfile -d '' -t words <"$p/cmdline" 2>/dev/null || continue
         cmdline="${words[*]}"
+        if [ "$cmdline" = "$self" ]; then continue; fi
         cmdline=${cmdline//$'\n'/ }
         if [[ "$cmdline" == *"$run"* || "$cmdline" == *"fleet-$id-"* ]]; then
             echo "$pid ${cmdline:0:120}"
@@ -130,6 +134,27 @@ destroy)
         if [ "$w" != "$$" ] && [ "$w" != "${FLEET_WATCHDOG:-}" ]; then kill "$w" 2>/dev/null || true; fi
     fi
     namespaces=$( (cat "$run/namespaces" 2>/dev/null || true; ns_list "$id") | sort -u)
+    # First the hosts' processes other than their unshare: the host's PID 1 dies, its unshare reaps it
+    # and exits (an init left to this machine's init would linger as a zombie in the host's PID
+    # namespace until that gets round to it).
+    unshares=""
+    for ns in $namespaces; do
+        [ -e "/run/netns/$ns" ] || continue
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do
+            read -r comm <"/proc/$pid/comm" 2>/dev/null || continue
+            if [ "$comm" = unshare ]; then unshares="$unshares $pid"; else kill -9 "$pid" 2>/dev/null || true; fi
+        done
+    done
+    for _ in $(seq 20); do
+        running=0
+        for pid in $unshares; do
+            state=Z
+            read -r _ _ state _ <"/proc/$pid/stat" 2>/dev/null || true
+            if [ "$state" != Z ]; then running=1; fi
+        done
+        [ $running = 1 ] || break
+        sleep 0.1
+    done
     # Every process in a fleet namespace (the hosts' PID 1, whose death ends its PID namespace, their
     # services, probes, the mirror) and every other process of the fleet (a deployment's executor).
     # Repeat until none is left (a dying process may still fork).

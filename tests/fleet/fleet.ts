@@ -9,13 +9,13 @@
  * Teardown is complete (namespaces, links, mounts, processes) on destroy(), on process exit and on
  * SIGINT/SIGTERM/SIGHUP; a watchdog process does it when the test process dies without a word.
  */
-import { ChildProcess, execFile, spawn, spawnSync } from "child_process";
+import { ChildProcess, execFile, execFileSync, spawn, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { promisify } from "util";
 import { Sandbox, sandboxSupport, RunResult } from "../harness/sandbox";
-import { SshClient, SshResult } from "./ssh";
+import { SshClient, SshConnection, SshResult } from "./ssh";
 
 const execFileAsync = promisify(execFile);
 export const FLEET_SH = path.join(__dirname, "fleet.sh");
@@ -66,9 +66,9 @@ export function fleetSupport(): { ok: boolean; reason?: string } {
 }
 
 export interface FleetOptions {
-    /** Host names (DNS labels, e.g. node names); host i gets 198.18.0.(11+i). */
+    /** Host names (DNS labels, e.g. node names); the n-th (from 1) gets 198.18.0.(10+n). */
     hosts: string[];
-    /** Also a private network: eth1 with 198.18.1.(11+i) on a switch without a router. */
+    /** Also a private network: eth1 with 198.18.1.(10+n) on a switch without a router. */
     privateNetwork?: boolean;
 }
 
@@ -80,7 +80,6 @@ export class FleetHost {
     pidnsId = "";
 
     constructor(
-        readonly fleet: Fleet,
         readonly name: string,
         /** Network namespace of the host. */
         readonly netns: string,
@@ -99,12 +98,10 @@ export class FleetHost {
         return this.execArgv(["/bin/bash", "-c", command], opts);
     }
 
+    /** Runs ARGV as root inside the host, with a clean environment (no SSH). */
     execArgv(argv: string[], opts: { stdin?: string; timeoutMs?: number } = {}): Promise<RunResult> {
-        return run("nsenter", [...this.nsenterArgs(), "/usr/bin/env", "-i", ...HOST_ENV, ...argv], opts);
-    }
-
-    nsenterArgs(): string[] {
-        return ["--target", String(this.initPid), "--mount", "--uts", "--ipc", "--net", "--pid", "--root", "--wd", "--"];
+        const enter = ["--target", String(this.initPid), "--mount", "--uts", "--ipc", "--net", "--pid", "--root", "--wd", "--"];
+        return run("nsenter", [...enter, "/usr/bin/env", "-i", ...HOST_ENV, ...argv], opts);
     }
 
     /** What the units started by the systemctl stand-in wrote (the journal's stand-in). */
@@ -138,6 +135,11 @@ function installHandlers(): void {
 /** Destroys every fleet this process made, finished or still being made. */
 export function destroyFleets(): void {
     for (const f of [...live]) f.destroy();
+}
+
+/** Ids of the fleets this process made (or is making) and has not destroyed. */
+export function liveFleetIds(): string[] {
+    return [...live].map((f) => f.id);
 }
 
 function run(cmd: string, args: string[], opts: { stdin?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
@@ -174,6 +176,7 @@ export class Fleet {
     readonly sshClient: SshClient;
     private destroyed = false;
     private readonly children = new Set<ChildProcess>();
+    private mirrorDir?: string;
 
     private constructor(
         readonly id: string,
@@ -203,14 +206,20 @@ export class Fleet {
         const id = crypto.randomBytes(3).toString("hex");
         const dir = `/tmp/pf-fleet-${id}`;
         fs.mkdirSync(dir, { mode: 0o700 });
-        spawnSync("mount", ["-t", "tmpfs", "-o", "mode=0700", `pf-fleet-${id}`, dir]);
-        fs.writeFileSync(path.join(dir, "id"), id + "\n");
-        // The watchdog first: from here on, whatever happens to this process, the fleet goes away.
-        const watchdog = spawn(FLEET_SH, ["watch", dir, String(process.pid)], { detached: true, stdio: "ignore" });
-        watchdog.unref();
-        fs.mkdirSync(path.join(dir, "operator"), { mode: 0o700 });
-        fs.mkdirSync(path.join(dir, "shared"), { mode: 0o755 });
-        await execFileAsync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `operator@fleet-${id}`, "-f", path.join(dir, "operator", "id_ed25519")]);
+        try {
+            execFileSync("mount", ["-t", "tmpfs", "-o", "mode=0700", `pf-fleet-${id}`, dir], { stdio: "pipe" });
+            fs.writeFileSync(path.join(dir, "id"), id + "\n");
+            // The watchdog first: from here on, whatever happens to this process, the fleet goes away.
+            const watchdog = spawn(FLEET_SH, ["watch", dir, String(process.pid)], { detached: true, stdio: "ignore" });
+            watchdog.unref();
+            fs.mkdirSync(path.join(dir, "operator"), { mode: 0o700 });
+            fs.mkdirSync(path.join(dir, "shared"), { mode: 0o755 });
+            execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `operator@fleet-${id}`, "-f", path.join(dir, "operator", "id_ed25519")]);
+        } catch (err) {
+            spawnSync(FLEET_SH, ["destroy", dir]);
+            throw err;
+        }
+        // Registered before the first await: destroyFleets() (an afterAll after a timeout) finds it.
         const fleet = new Fleet(id, dir);
         live.add(fleet);
         const step = async <T>(work: Promise<T>): Promise<T> => {
@@ -237,15 +246,15 @@ export class Fleet {
         const hostKey = r.stdout.trim().split("\n").pop()!;
         const hostDir = path.join(this.dir, "hosts", name);
         const netns = `fleet-${this.id}-host-${name}`;
-        const host = new FleetHost(this, name, netns, `198.18.0.${10 + index}`, privateNetwork ? `198.18.1.${10 + index}` : undefined, hostKey, Sandbox.open(hostDir));
+        const host = new FleetHost(name, netns, `198.18.0.${10 + index}`, privateNetwork ? `198.18.1.${10 + index}` : undefined, hostKey, Sandbox.open(hostDir));
         this.hosts[index - 1] = host;
-        const console = fs.openSync(path.join(this.dir, "hosts", `${name}.console`), "a");
+        const consoleFd = fs.openSync(path.join(this.dir, "hosts", `${name}.console`), "a");
         const boot = spawn(
             path.join(__dirname, "..", "harness", "sandbox.sh"),
             ["run", hostDir, "--netns", netns, "--hostname", name, "--share", `${path.join(this.dir, "shared")}:${SHARED_MOUNT}`, "--", "/usr/local/sbin/standin-units", "init", "ssh.service"],
-            { detached: true, stdio: ["ignore", console, console] },
+            { detached: true, stdio: ["ignore", consoleFd, consoleFd] },
         );
-        fs.closeSync(console);
+        fs.closeSync(consoleFd);
         boot.unref();
         host.initPid = await this.initPidOf(boot.pid!, name);
         host.netnsId = fs.readlinkSync(`/proc/${host.initPid}/ns/net`);
@@ -291,7 +300,7 @@ export class Fleet {
     }
 
     /** The connection a remote.Command would have for HOST (root, the operator's key, the pinned host key). */
-    connection(name: string) {
+    connection(name: string): SshConnection {
         const h = this.host(name);
         return { host: h.address, port: 22, user: "root", privateKey: this.operator.privateKey, hostKey: h.hostKey, dialErrorLimit: 3, perDialTimeout: 5 };
     }
@@ -347,6 +356,8 @@ export class Fleet {
      * and release files for k3s.installScriptUrl and k3s.releaseMirror. Returns the base URL.
      */
     async serve(dir: string): Promise<string> {
+        if (this.mirrorDir !== undefined) throw new Error(`fleet ${this.id} serves ${this.mirrorDir} already (one mirror per fleet)`);
+        this.mirrorDir = dir;
         const server = spawn("ip", ["netns", "exec", this.internet.netns, PYTHON, "-m", "http.server", "80", "--bind", MIRROR_ADDRESS, "--directory", dir], {
             detached: true,
             stdio: "ignore",
@@ -378,10 +389,6 @@ export class Fleet {
         if (r.status !== 0) throw new Error(`fleet ${this.id} teardown failed: ${r.stderr}`);
     }
 
-    get isDestroyed(): boolean {
-        return this.destroyed;
-    }
-
     /**
      * The fleet's namespaces as the kernel names them ("net:[4026532...]", "pid:[...]"): every host's
      * network and PID namespace and the lan, operator and internet namespaces. A process in one of them
@@ -391,11 +398,6 @@ export class Fleet {
         const ids = this.hosts.flatMap((h) => [h.netnsId, h.pidnsId]);
         for (const ns of [`fleet-${this.id}-lan`, this.operator.netns, this.internet.netns]) ids.push(`net:[${fs.statSync(`/run/netns/${ns}`).ino}]`);
         return ids;
-    }
-
-    /** What is left of this fleet (see leftovers()). */
-    leftovers(): string[] {
-        return leftovers(this.id, this.namespaceIds());
     }
 }
 

@@ -548,6 +548,7 @@ def start(unit):
                 pid = spawn(unit, line, env).pid
             if pid is not None:
                 write_main_pid(unit, pid)
+                env["MAINPID"] = str(pid)
             remain = True
         run_control(unit, "ExecStartPost", env, timeout)
     except UnitError as e:
