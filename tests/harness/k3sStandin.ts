@@ -104,7 +104,7 @@ export class StandinCluster {
             ...opts,
             hostname: name,
             binds: { [path.join(this.dir, "tree")]: STANDIN_MOUNT, ...opts.binds },
-            writableBinds: { [this.registry]: REGISTRY_MOUNT, ...opts.writableBinds },
+            shares: { [this.registry]: REGISTRY_MOUNT, ...opts.shares },
         });
     }
 

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Throwaway roots for running host scripts for real without touching this machine.
 #
-#   sandbox.sh create DIR            tmpfs at DIR holding the overlay's upper layer and stand-in state
-#   sandbox.sh run DIR [--netns NS] [--hostname NAME] [--bind SRC:DST]... -- CMD [ARG...]
+#   sandbox.sh create DIR [--units record|run]
+#                                    tmpfs at DIR holding the overlay's upper layer and stand-in state;
+#                                    --units says what the systemctl stand-in does with units: record
+#                                    the calls only (default) or also run them (tests/harness/units.py)
+#   sandbox.sh run DIR [--netns NS] [--hostname NAME] [--bind SRC:DST]... [--share SRC:DST]... -- CMD [ARG...]
 #                                    runs CMD as root in a private mount + PID namespace, chrooted into
 #                                    an overlay of / whose writes land in DIR/upper; /proc/sys is
 #                                    read-only; own network namespace (a fresh one, or NS if given);
-#                                    each --bind mounts SRC read-only at DST, which must be below /mnt
-#                                    (a tmpfs there keeps mount points out of the upper layer);
-#                                    SRC:DST:rw mounts it writable (a directory several sandboxes share)
+#                                    each --bind mounts SRC read-only at DST, each --share read-write;
+#                                    DST must be below /mnt (a tmpfs there keeps mount points out of the
+#                                    upper layer). CMD is PID 1 of the namespace: when it ends, or when
+#                                    this process is killed, every process of the run ends with it.
 #   sandbox.sh destroy DIR           unmounts DIR (everything the runs wrote is gone)
 #
 # Runs of one DIR share the upper layer, so a second run sees what the first wrote: that is how the
@@ -27,9 +31,13 @@ if [ -z "$cmd" ] || [ -z "$dir" ]; then die "usage: sandbox.sh create|run|destro
 
 case "$cmd" in
 create)
+    units=record
+    if [ "${1:-}" = --units ]; then units=${2:-}; fi
+    case "$units" in record | run) ;; *) die "create: --units takes record or run, not '$units'" ;; esac
     mkdir -p "$dir"
     mountpoint -q "$dir" || mount -t tmpfs -o mode=0700 sandbox "$dir"
     mkdir -p "$dir/upper" "$dir/work" "$dir/root" "$dir/state"
+    echo "$units" >"$dir/state/systemctl.mode"
     ;;
 destroy)
     if mountpoint -q "$dir"; then umount -R -l "$dir"; fi
@@ -41,7 +49,8 @@ run)
         case "$1" in
         --netns) netns=$2; shift 2 ;;
         --hostname) hostname=$2; shift 2 ;;
-        --bind) binds="$binds$2"$'\n'; shift 2 ;;
+        --bind) binds="${binds}ro:$2"$'\n'; shift 2 ;;
+        --share) binds="${binds}rw:$2"$'\n'; shift 2 ;;
         --) shift; break ;;
         *) die "unknown option $1" ;;
         esac
@@ -49,15 +58,18 @@ run)
     [ $# -gt 0 ] || die "run: no command"
     mountpoint -q "$dir" || die "run: $dir is not a sandbox (sandbox.sh create $dir first)"
     if [ -n "$netns" ]; then
-        enter=(ip netns exec "$netns" unshare --mount --pid --uts --ipc --fork)
+        enter=(ip netns exec "$netns" unshare --mount --pid --uts --ipc --fork --kill-child)
     else
-        enter=(unshare --mount --net --pid --uts --ipc --fork)
+        enter=(unshare --mount --net --pid --uts --ipc --fork --kill-child)
     fi
     exec "${enter[@]}" /bin/bash -c "$(cat <<'INNER'
 set -euo pipefail
-dir=$1 hostname=$2 standins=$3 binds=$4; shift 4
+dir=$1 hostname=$2 harness=$3 binds=$4; shift 4
 root=$dir/root
 mount --make-rprivate /
+# The copies of other network namespaces' mount points would keep those namespaces alive as long as
+# this run lives; nothing in here needs them.
+if mountpoint -q /run/netns; then umount -R -l /run/netns; fi
 mount -t overlay overlay -o "lowerdir=/,upperdir=$dir/upper,workdir=$dir/work" "$root"
 mount -t proc proc "$root/proc"
 mount --bind "$root/proc/sys" "$root/proc/sys"
@@ -71,7 +83,7 @@ mount --bind "$dir/state" "$root/run/standin"
 # Stand-ins: first on PATH (a tmpfs over /usr/local/sbin, outside the upper layer) and bound over
 # the real binaries of the same name, for scripts that call them by absolute path.
 mount -t tmpfs -o mode=0755 standins "$root/usr/local/sbin"
-for s in "$standins"/*; do
+for s in "$harness/standins"/*; do
     [ -f "$s" ] || continue
     name=$(basename "$s")
     install -m 0755 "$s" "$root/usr/local/sbin/$name"
@@ -79,22 +91,23 @@ for s in "$standins"/*; do
         if [ -e "$root$target" ] && [ ! -L "$root$target" ]; then mount --bind "$s" "$root$target"; fi
     done
 done
+# The systemctl stand-in's unit runner (run mode).
+install -m 0755 "$harness/units.py" "$root/usr/local/sbin/standin-units"
 mount -t tmpfs -o mode=0755 mnt "$root/mnt"
 while IFS= read -r spec; do
     [ -n "$spec" ] || continue
-    case "${spec#*:}" in /mnt/*) ;; *) echo "sandbox.sh: --bind destination must be below /mnt: $spec" >&2; exit 2 ;; esac
-    writable=0
-    case "$spec" in *:rw) writable=1 spec=${spec%:rw} ;; esac
+    access=${spec%%:*} spec=${spec#*:}
+    case "${spec#*:}" in /mnt/*) ;; *) echo "sandbox.sh: --bind/--share destination must be below /mnt: $spec" >&2; exit 2 ;; esac
     src=${spec%%:*} dst=${spec#*:}
     mkdir -p "$root$dst"
     mount --bind "$src" "$root$dst"
-    [ "$writable" = 1 ] || mount -o remount,bind,ro "$root$dst"
+    if [ "$access" = ro ]; then mount -o remount,bind,ro "$root$dst"; fi
 done <<<"$binds"
 ip link set lo up 2>/dev/null || true
 hostname "$hostname"
 exec chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 TERM=dumb "$@"
 INNER
-)" sandbox-inner "$dir" "$hostname" "$here/standins" "$binds" "$@"
+)" sandbox-inner "$dir" "$hostname" "$here" "$binds" "$@"
     ;;
 *) die "unknown command $cmd" ;;
 esac

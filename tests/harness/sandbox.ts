@@ -46,20 +46,39 @@ export interface RunOptions {
     stdin?: string;
     /** Read-only bind mounts: host path → path below /mnt inside the sandbox. */
     binds?: Record<string, string>;
-    /** Writable bind mounts (state several sandboxes share): host path → path below /mnt. */
-    writableBinds?: Record<string, string>;
+    /** Read-write bind mounts: host path → path below /mnt inside the sandbox. */
+    shares?: Record<string, string>;
     /** Run inside this existing network namespace instead of a fresh, empty one. */
     netns?: string;
     hostname?: string;
     timeoutMs?: number;
 }
 
+/**
+ * What the systemctl stand-in does with units: "record" the calls and keep enabled/active state only
+ * (the default), or "run" the units' ExecStart/ExecReload/ExecStop for real (tests/harness/units.py;
+ * the fleet's hosts use it, so services started by a script keep running).
+ */
+export type UnitMode = "record" | "run";
+
+export interface SandboxOptions {
+    units?: UnitMode;
+    /** Where to make the sandbox (a new directory); default: a fresh one under the system's temp dir. */
+    dir?: string;
+}
+
 export class Sandbox {
     private constructor(readonly dir: string) {}
 
-    static create(label: string): Sandbox {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pf-sandbox-${label}-`));
-        execFileSync(SANDBOX_SH, ["create", dir], { stdio: "pipe" });
+    static create(label: string, opts: SandboxOptions = {}): Sandbox {
+        const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), `pf-sandbox-${label}-`));
+        execFileSync(SANDBOX_SH, ["create", dir, "--units", opts.units ?? "record"], { stdio: "pipe" });
+        return new Sandbox(dir);
+    }
+
+    /** A sandbox made before (sandbox.sh create), e.g. a fleet host's root. */
+    static open(dir: string): Sandbox {
+        if (!fs.existsSync(path.join(dir, "state", "systemctl.mode"))) throw new Error(`${dir} is not a sandbox`);
         return new Sandbox(dir);
     }
 
@@ -69,9 +88,11 @@ export class Sandbox {
 
     /** Runs ARGV inside the sandbox (scripts/ is mounted at SCRIPTS_MOUNT). */
     run(argv: string[], opts: RunOptions = {}): RunResult {
-        const args = ["run", this.dir, "--hostname", opts.hostname ?? "sandbox", "--bind", `${path.join(REPO_ROOT, "scripts")}:${SCRIPTS_MOUNT}`];
+        const args = ["run", this.dir, "--hostname", opts.hostname ?? "sandbox"];
+        const scripts = path.join(REPO_ROOT, "scripts");
+        if (fs.existsSync(scripts)) args.push("--bind", `${scripts}:${SCRIPTS_MOUNT}`);
         for (const [src, dst] of Object.entries(opts.binds ?? {})) args.push("--bind", `${src}:${dst}`);
-        for (const [src, dst] of Object.entries(opts.writableBinds ?? {})) args.push("--bind", `${src}:${dst}:rw`);
+        for (const [src, dst] of Object.entries(opts.shares ?? {})) args.push("--share", `${src}:${dst}`);
         if (opts.netns) args.push("--netns", opts.netns);
         args.push("--", ...argv);
         const r = spawnSync(SANDBOX_SH, args, { input: opts.stdin ?? "", timeout: opts.timeoutMs ?? 120000, encoding: "utf8" });
