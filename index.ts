@@ -48,13 +48,13 @@ const platform = buildPlatform(config, { provider: cluster.provider, ready: clus
 
 /** Gateway admin password (secret; user "admin"). */
 export const gatewayPassword = platform.gatewayPassword;
-/** Public URL of the gateway, when `ingress.host` is set. */
-export const gatewayUrl = platform.gatewayUrl;
+/** Public URL of the gateway; null without `ingress.host` (an undefined output would only warn). */
+export const gatewayUrl = platform.gatewayUrl ?? null;
 
 // The strangler-fig edge in front of the monolith (private-faas:edge), when configured. It goes live
 // after the ingress and the functions it routes to, so its routes do not answer 502 on a first `up`.
 const edge = config.edge
     ? new EdgeProxy("edge", edgeProxyArgs(config), { dependsOn: [platform.ingress, ...platform.functions] })
     : undefined;
-/** SHA-256 of the nginx configuration deployed to the edge (compare with `npm run edge:render`). */
-export const edgeNginxConfigSha256 = edge?.nginxConfigSha256;
+/** SHA-256 of the nginx configuration deployed to the edge (compare with `npm run edge:render`); null without an edge. */
+export const edgeNginxConfigSha256 = edge?.nginxConfigSha256 ?? null;

@@ -4,7 +4,7 @@
  */
 import { plain, ProgramRun, runProgram } from "../tools/engine";
 import { byName, plainOutputs, stackInput } from "./helpers/program";
-import { sampleDiskCheck, sampleFacts } from "./helpers/reports";
+import { sampleDiskCheck, sampleFacts, sampleStdout } from "./helpers/reports";
 
 const P99: Record<string, number> = { "osl-server-1": 1.234, "osl-agent-1": 2.5, "osl-agent-2": 0.871 };
 let run: ProgramRun;
@@ -15,9 +15,7 @@ beforeAll(async () => {
         preview: false,
         newResource: async ({ name, inputs, custom }) => {
             const node = name.replace(/-(facts|packages|disk-check|harden|firewall)$/, "");
-            let stdout = "";
-            if (name.endsWith("-facts")) stdout = JSON.stringify(sampleFacts()) + "\n";
-            if (name.endsWith("-disk-check")) stdout = JSON.stringify(sampleDiskCheck({ fsyncP99Ms: P99[node] })) + "\n";
+            const stdout = name.endsWith("-disk-check") ? JSON.stringify(sampleDiskCheck({ fsyncP99Ms: P99[node] })) + "\n" : sampleStdout(name);
             return { id: custom ? `${name}-id` : undefined, state: { ...inputs, stdout, stderr: "" } };
         },
     });

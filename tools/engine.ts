@@ -225,16 +225,25 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
 
     let stackOutputs: Record<string, unknown> | undefined;
     let error: unknown;
+    // An apply that throws on an output nobody awaits surfaces only as an unhandled rejection; the
+    // language host reports it as the program's failure, and so does this run (not a crashed process).
+    const onUnhandled = (reason: unknown) => {
+        error ??= reason;
+    };
+    process.on("unhandledRejection", onUnhandled);
     try {
         await pulumi.runtime.runInPulumiStack(async () => require(program));
         await waitForRPCs();
         const root = [...monitor.recorded.values()].find((r) => r.type === STACK_TYPE);
         stackOutputs = root?.rawOutputs;
     } catch (err) {
-        error = err;
+        error ??= err;
         await waitForRPCs().catch(() => undefined);
     } finally {
         Object.assign(console, saved);
+        // Rejections of this run may still be queued: let them arrive before the handler goes.
+        await new Promise((resolve) => setImmediate(resolve));
+        process.off("unhandledRejection", onUnhandled);
     }
     return {
         project,

@@ -1,4 +1,5 @@
-/** What facts.sh and disk-check.sh print on a typical host, as tests feed it back to the program. */
+/** What the host scripts print on a typical host, as tests feed it back to the program. */
+import * as YAML from "yaml";
 import type { DiskCheck, HostFacts } from "../../components/vpsNode";
 
 export function sampleFacts(overrides: Partial<HostFacts> = {}): HostFacts {
@@ -39,4 +40,23 @@ export function vpsNodeStepStdout(name: string): string | undefined {
     if (step === "facts") return JSON.stringify(sampleFacts()) + "\n";
     if (step === "disk-check") return JSON.stringify(sampleDiskCheck()) + "\n";
     return "";
+}
+
+/** /etc/rancher/k3s/k3s.yaml as K3s writes it (fake credentials). */
+export function sampleK3sKubeconfig(): string {
+    return YAML.stringify({
+        apiVersion: "v1",
+        clusters: [{ cluster: { "certificate-authority-data": "Q0E=", server: "https://127.0.0.1:6443" }, name: "default" }],
+        contexts: [{ context: { cluster: "default", user: "default" }, name: "default" }],
+        "current-context": "default",
+        kind: "Config",
+        preferences: {},
+        users: [{ name: "default", user: { "client-certificate-data": "Q0VSVA==", "client-key-data": "S0VZ" } }],
+    });
+}
+
+/** What the remote command NAME prints on a typical host: the VpsNode reports, the kubeconfig, else nothing. */
+export function sampleStdout(name: string): string {
+    if (name.endsWith("-kubeconfig")) return sampleK3sKubeconfig();
+    return vpsNodeStepStdout(name) ?? "";
 }
