@@ -6,19 +6,11 @@
 import * as YAML from "yaml";
 import { containsSecret, plain, ProgramRun, RecordedResource, redacted, runProgram } from "../tools/engine";
 import { readStack } from "../tools/stackFile";
-import { vpsNodeStepStdout } from "./helpers/reports";
+import { SAMPLE_CLIENT_KEY, sampleK3sKubeconfig, vpsNodeStepStdout } from "./helpers/reports";
 
 const TOKEN = "tokenvalue0123456789abcdefghijklmnopqrstuvwxyzAB";
-const CLIENT_KEY = "Y2xpZW50LWtleS1zZWNyZXQ=";
-const K3S_YAML = YAML.stringify({
-    apiVersion: "v1",
-    clusters: [{ cluster: { "certificate-authority-data": "Q0E=", server: "https://127.0.0.1:6443" }, name: "default" }],
-    contexts: [{ context: { cluster: "default", user: "default" }, name: "default" }],
-    "current-context": "default",
-    kind: "Config",
-    preferences: {},
-    users: [{ name: "default", user: { "client-certificate-data": "Q0VSVA==", "client-key-data": CLIENT_KEY } }],
-});
+const CLIENT_KEY = SAMPLE_CLIENT_KEY;
+const K3S_YAML = sampleK3sKubeconfig();
 
 let run: ProgramRun;
 const byName = (name: string): RecordedResource => {

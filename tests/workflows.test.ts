@@ -1,6 +1,6 @@
 /**
  * The GitHub workflows: parsed as YAML and checked for structure, and their shell steps run for real
- * (the checks' plan loop on a stand-in tree, the preview's gate with and without its settings).
+ * (the checks' plan loop on a copy of the tree, the preview's gate with and without its settings).
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { REPO_ROOT } from "../tools/stackFile";
-import { createStandInRoot } from "./helpers/standIn";
+import { createPlanRoot } from "./helpers/planRoot";
 
 const WORKFLOWS = path.join(REPO_ROOT, ".github", "workflows");
 const read = (name: string) => fs.readFileSync(path.join(WORKFLOWS, name), "utf8");
@@ -40,9 +40,9 @@ describe("PR checks (every pull request, forks included)", () => {
         for (const job of ["test", "plan"]) for (const s of steps(wf, job)) if (s.uses) expect(s.uses).toMatch(/^[\w-]+\/[\w-]+@v\d+$/);
     });
 
-    test("the plan step plans every stack file and writes the summary (run for real on a stand-in tree)", () => {
+    test("the plan step plans every stack file and writes the summary (run for real on a copy of the tree)", () => {
         const planStep = steps(wf, "plan").find((s) => s.name?.startsWith("Plan each"))!.run!;
-        const root = createStandInRoot();
+        const root = createPlanRoot();
         const summary = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pf-summary-")), "summary.md");
         try {
             const r = bash(planStep, { GITHUB_STEP_SUMMARY: summary }, root);

@@ -42,6 +42,9 @@ export function vpsNodeStepStdout(name: string): string | undefined {
     return "";
 }
 
+/** The client key of sampleK3sKubeconfig: distinctive, so a test can look for it leaking anywhere. */
+export const SAMPLE_CLIENT_KEY = "Y2xpZW50LWtleS1zZWNyZXQ=";
+
 /** /etc/rancher/k3s/k3s.yaml as K3s writes it (fake credentials). */
 export function sampleK3sKubeconfig(): string {
     return YAML.stringify({
@@ -51,7 +54,7 @@ export function sampleK3sKubeconfig(): string {
         "current-context": "default",
         kind: "Config",
         preferences: {},
-        users: [{ name: "default", user: { "client-certificate-data": "Q0VSVA==", "client-key-data": "S0VZ" } }],
+        users: [{ name: "default", user: { "client-certificate-data": "Q0VSVA==", "client-key-data": SAMPLE_CLIENT_KEY } }],
     });
 }
 

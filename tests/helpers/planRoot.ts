@@ -1,21 +1,23 @@
 /**
- * A throwaway tree laid out like the repository whose index.ts is the stand-in program
- * (tests/fixtures/standInProgram.ts), so `tools/plan.ts` runs unchanged on it: tools/ is copied (the
- * engine finds the program beside its own directory), everything else is a symlink to the repository.
+ * A throwaway tree laid out like the repository, so `tools/plan.ts` runs unchanged on it while a test
+ * adds stack files or swaps the program: tools/ is copied (the engine finds the program beside its own
+ * directory), everything else is a symlink to the repository. Its index.ts is the real program, or
+ * imports FIXTURE (a module path relative to the repository, e.g. "tests/fixtures/openAdminProgram").
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { REPO_ROOT } from "../../tools/stackFile";
 
-export function createStandInRoot(): string {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), "pf-policies-standin-"));
+export function createPlanRoot(fixture?: string): string {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "pf-plan-root-"));
     const stackFiles = fs.readdirSync(REPO_ROOT).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f));
     for (const entry of ["components", "policies", "node_modules", "tests", "Pulumi.yaml", "tsconfig.json", "package.json", ...stackFiles]) {
         fs.symlinkSync(path.join(REPO_ROOT, entry), path.join(root, entry));
     }
     fs.cpSync(path.join(REPO_ROOT, "tools"), path.join(root, "tools"), { recursive: true });
-    fs.writeFileSync(path.join(root, "index.ts"), 'import "./tests/fixtures/standInProgram";\n');
+    if (fixture === undefined) fs.symlinkSync(path.join(REPO_ROOT, "index.ts"), path.join(root, "index.ts"));
+    else fs.writeFileSync(path.join(root, "index.ts"), `import "./${fixture}";\n`);
     return root;
 }
 
