@@ -7,6 +7,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { isIP } from "net";
 import * as YAML from "yaml";
 import { ClusterAccess, kubernetesOptions } from "./clusterAccess";
 import { StackConfig } from "./config";
@@ -69,7 +70,7 @@ export class Ingress extends pulumi.ComponentResource {
                 kind: "HelmChartConfig",
                 metadata: { name: "traefik", namespace: "kube-system" },
                 // No YAML anchors: the two entry points share one timeouts object.
-                spec: { valuesContent: YAML.stringify(traefikValues(chain, ingressNodes), { aliasDuplicateObjects: false }) },
+                spec: { valuesContent: YAML.stringify(traefikValues(chain, ingressNodes, edgeProxies(config)), { aliasDuplicateObjects: false }) },
             },
             k8sOpts(),
         );
@@ -146,4 +147,14 @@ export class Ingress extends pulumi.ComponentResource {
 
         this.registerOutputs({ ...facts, gatewayUrl: this.gatewayUrl ?? null });
     }
+}
+
+/**
+ * The edge's address, when it is an IP: Traefik keeps the X-Forwarded-For it sets, so functions see
+ * the client's address. An edge given by DNS name is not trusted (an address must not change under a
+ * trust rule); functions then see the edge's address.
+ */
+function edgeProxies(config: StackConfig): string[] {
+    const host = config.edge?.host;
+    return host !== undefined && isIP(host) !== 0 ? [host] : [];
 }

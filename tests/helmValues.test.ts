@@ -37,7 +37,7 @@ describe("key paths we set exist in the charts", () => {
     });
 
     test("Traefik chart (K3s HelmChartConfig)", () => {
-        expect(unknownPaths(valuePaths(traefikValues(chain, ["a1", "a2"])), data("traefik-v3.values-paths"))).toEqual([]);
+        expect(unknownPaths(valuePaths(traefikValues(chain, ["a1", "a2"], ["192.0.2.80", "2001:db8::80"])), data("traefik-v3.values-paths"))).toEqual([]);
     });
 
     test("cert-manager chart", () => {

@@ -138,7 +138,9 @@ describe("CE", () => {
     test("Traefik is configured through K3s's HelmChartConfig", () => {
         const config = inputs(resource(ce, "kubernetes:helm.cattle.io/v1:HelmChartConfig", "ingress-traefik-config"));
         expect(config.metadata).toEqual({ name: "traefik", namespace: "kube-system" });
-        expect(YAML.parse(config.spec.valuesContent)).toEqual(traefikValues(timeoutChain(300), ["osl-agent-1", "osl-agent-2"]));
+        // The prod stack's edge (192.0.2.20) may set X-Forwarded-For.
+        expect(YAML.parse(config.spec.valuesContent)).toEqual(traefikValues(timeoutChain(300), ["osl-agent-1", "osl-agent-2"], ["192.0.2.20"]));
+        expect(YAML.parse(config.spec.valuesContent).ports.websecure.forwardedHeaders).toEqual({ trustedIPs: ["192.0.2.20/32"] });
         expect(config.spec.valuesContent).not.toMatch(/[&*]a\d/);
     });
 
