@@ -251,7 +251,7 @@ export class Fleet {
         const consoleFd = fs.openSync(path.join(this.dir, "hosts", `${name}.console`), "a");
         const boot = spawn(
             path.join(__dirname, "..", "harness", "sandbox.sh"),
-            ["run", hostDir, "--netns", netns, "--hostname", name, "--share", `${path.join(this.dir, "shared")}:${SHARED_MOUNT}`, "--", "/usr/local/sbin/standin-units", "init", "ssh.service"],
+            ["run", hostDir, "--netns", netns, "--hostname", name, "--share", `${this.sharedDir}:${SHARED_MOUNT}`, "--", "/usr/local/sbin/standin-units", "init", "ssh.service"],
             { detached: true, stdio: ["ignore", consoleFd, consoleFd] },
         );
         fs.closeSync(consoleFd);
@@ -291,6 +291,11 @@ export class Fleet {
             await new Promise((res) => setTimeout(res, 100));
         }
         throw new Error(`sshd of ${host.name} does not answer: ${last?.stderr}\nconsole: ${this.console(host.name)}`);
+    }
+
+    /** The directory every host sees at SHARED_MOUNT, as this machine sees it. */
+    get sharedDir(): string {
+        return path.join(this.dir, "shared");
     }
 
     host(name: string): FleetHost {
