@@ -15,7 +15,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { Fleet, FleetHost, fleetSupport, destroyFleets, ProbeResult, ProbeSource, Protocol } from "./fleet/fleet";
+import { Fleet, FleetHost, fleetSupport, destroyFleets, INTERNET_ADDRESS, ProbeResult, ProbeSource, Protocol } from "./fleet/fleet";
 import { deploy, rerun, stepNames, Deployment, COMMAND_TYPE } from "./fleet/deploy";
 import { fleetK3sStandin, fleetStack, FleetK3s, FleetNode } from "./fleet/stack";
 import { changingCalls } from "./helpers/k3sHosts";
@@ -224,16 +224,20 @@ maybe("index.ts on a fleet of one server, two agents and the edge", () => {
         expect(k3s.registry.events()).toEqual(eventsBefore);
     }, 120000);
 
+    /** ssh from the internet side to HOST as USER, the hosts' keys pinned, with OPTIONS (-o values). */
+    const sshFromInternet = (host: FleetHost, user: string, options: string[], prefix: string[] = []) => {
+        const knownHosts = path.join(fleet.dir, "internet-known-hosts");
+        if (!fs.existsSync(knownHosts)) fs.writeFileSync(knownHosts, fleet.hosts.map((h) => `${h.address} ${h.hostKey}\n`).join(""), { mode: 0o600 });
+        const common = ["StrictHostKeyChecking=yes", `UserKnownHostsFile=${knownHosts}`, "GlobalKnownHostsFile=/dev/null", "ConnectTimeout=5", "LogLevel=ERROR"];
+        const args = [...common, ...options].flatMap((o) => ["-o", o]);
+        return fleet.execIn("internet", [...prefix, "ssh", "-F", "none", ...args, "-l", user, host.address, "id -un"], { timeoutMs: 20000 });
+    };
+
     test("sshd refuses a password login after hardening (the same image accepts it on the unhardened edge); key login still works", async () => {
-        const knownHosts = path.join(fleet.dir, "password-known-hosts");
-        fs.writeFileSync(knownHosts, fleet.hosts.map((h) => `${h.address} ${h.hostKey}\n`).join(""), { mode: 0o600 });
         const passwordLogin = (host: FleetHost) =>
-            fleet.execIn("internet", [
+            sshFromInternet(host, TESTER, ["PubkeyAuthentication=no", "PreferredAuthentications=password,keyboard-interactive", "NumberOfPasswordPrompts=1"], [
                 "env", `SSHPASS=${TESTER_PASSWORD}`, "sshpass", "-e",
-                "ssh", "-F", "none", "-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${knownHosts}`, "-o", "GlobalKnownHostsFile=/dev/null",
-                "-o", "PubkeyAuthentication=no", "-o", "PreferredAuthentications=password,keyboard-interactive", "-o", "NumberOfPasswordPrompts=1",
-                "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", "-l", TESTER, host.address, "id -un",
-            ], { timeoutMs: 20000 });
+            ]);
         for (const h of fleet.hosts) await sh(h.name, `useradd -m -s /bin/bash ${TESTER} && echo '${TESTER}:${TESTER_PASSWORD}' | chpasswd`);
         // Control: the unhardened host (same image, same sshd) lets the password in.
         expect(await passwordLogin(fleet.host("edge"))).toMatchObject({ code: 0, stdout: `${TESTER}\n` });
@@ -258,6 +262,33 @@ maybe("index.ts on a fleet of one server, two agents and the edge", () => {
             expect((await fleet.ssh(h, "fail2ban-client get sshd maxretry; fail2ban-client get sshd bantime")).stdout).toBe("5\n3600");
         }
     });
+
+    test("fail2ban bans an address after five invalid logins (sshd → journal → fail2ban → nftables); unbanned, it gets in again", async () => {
+        const agent1 = fleet.host("agent-1");
+        const jail = async () => (await fleet.ssh("agent-1", "fail2ban-client status sshd")).stdout;
+        expect(await fleet.probe("internet", agent1.address, 22)).toBe("open");
+        for (let i = 1; i <= 5; i++) {
+            const r = await sshFromInternet(agent1, `intruder-${i}`, ["BatchMode=yes", "IdentitiesOnly=yes", "IdentityFile=none"]);
+            expect(r.stderr.trim()).toBe(`intruder-${i}@${agent1.address}: Permission denied (publickey).`);
+        }
+        let status = await jail();
+        for (let i = 0; i < 60 && !status.includes(INTERNET_ADDRESS); i++) {
+            await new Promise((r) => setTimeout(r, 500));
+            status = await jail();
+        }
+        expect(status).toMatch(new RegExp(`Banned IP list:\\s+${INTERNET_ADDRESS.replace(/\./g, "\\.")}$`, "m"));
+        expect(status).toMatch(/Total failed:\s+5$/m);
+        // sshd logged each attempt to the host's journal (with no systemd unit there, matched by _COMM=sshd).
+        const journal = await sh("agent-1", "journalctl --no-pager -o cat _COMM=sshd");
+        for (let i = 1; i <= 5; i++) expect(journal).toContain(`Invalid user intruder-${i} from ${INTERNET_ADDRESS} port `);
+        // The ban is a rule in the host's network namespace: the internet is turned away, the operator is not.
+        expect(await sh("agent-1", "nft list set inet f2b-table addr-set-sshd")).toContain(`elements = { ${INTERNET_ADDRESS} }`);
+        expect(await fleet.probe("internet", agent1.address, 22)).toBe("closed");
+        expect(await fleet.probe("operator", agent1.address, 22)).toBe("open");
+        expect(await fleet.probe("internet", fleet.host("agent-2").address, 22)).toBe("open");
+        await sh("agent-1", `fail2ban-client set sshd unbanip ${INTERNET_ADDRESS}`);
+        expect(await fleet.probe("internet", agent1.address, 22)).toBe("open");
+    }, 60000);
 
     test("the firewall passes the cluster ports between nodes, drops the others, and shows only 22 (and 80/443 on ingress nodes) outside", async () => {
         const server = fleet.host("server-1");

@@ -2,8 +2,9 @@
  * A simulated VPS fleet on this machine (tests/fleet/fleet.sh does the namespace work): N hosts, each a
  * network namespace on a shared switch with its own public address (and optionally a private one), a
  * throwaway root (tests/harness/sandbox.sh: overlay of /, /proc/sys read-only, stand-ins, units run
- * for real) whose PID 1 keeps the host's services, and a real sshd on port 22 with a fresh ed25519 host
- * key that authorises the operator's key (made per fleet). The operator and "the internet" are two
+ * for real, a /dev of its own) whose PID 1 keeps the host's services, a real systemd-journald, and a
+ * real sshd on port 22 with a fresh ed25519 host key that authorises the operator's key (made per
+ * fleet). The operator and "the internet" are two
  * more namespaces behind a router, so what comes from outside has an address no node has.
  *
  * Teardown is complete (namespaces, links, mounts, processes) on destroy(), on process exit and on
@@ -22,6 +23,12 @@ export const FLEET_SH = path.join(__dirname, "fleet.sh");
 const NETPROBE = fs.readFileSync(path.join(__dirname, "netprobe.py"), "utf8");
 const PYTHON = "/usr/bin/python3";
 const HOST_ENV = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LANG=C.UTF-8", "TERM=dumb"];
+
+/**
+ * What a host's PID 1 starts at boot, in order: the journal (Debian's systemd-journald, for what reads
+ * it, e.g. fail2ban's systemd backend; syslog(3) reaches it through /dev/log) and sshd.
+ */
+export const BOOT_UNITS = ["systemd-journald.service", "ssh.service"];
 
 /** Where every host sees the fleet's shared directory (read-write), e.g. for a registry of nodes. */
 export const SHARED_MOUNT = "/mnt/fleet/shared";
@@ -251,7 +258,10 @@ export class Fleet {
         const consoleFd = fs.openSync(path.join(this.dir, "hosts", `${name}.console`), "a");
         const boot = spawn(
             path.join(__dirname, "..", "harness", "sandbox.sh"),
-            ["run", hostDir, "--netns", netns, "--hostname", name, "--share", `${this.sharedDir}:${SHARED_MOUNT}`, "--", "/usr/local/sbin/standin-units", "init", "ssh.service"],
+            [
+                "run", hostDir, "--netns", netns, "--hostname", name, "--share", `${this.sharedDir}:${SHARED_MOUNT}`, "--system-dev",
+                "--", "/usr/local/sbin/standin-units", "init", ...BOOT_UNITS,
+            ],
             { detached: true, stdio: ["ignore", consoleFd, consoleFd] },
         );
         fs.closeSync(consoleFd);
