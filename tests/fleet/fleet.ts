@@ -57,13 +57,23 @@ export type ProbeSource = string | "operator" | "internet";
 
 let support: { ok: boolean; reason?: string } | undefined;
 
-/** Whether this machine can make a fleet (root, throwaway roots, network namespaces, sshd); says why not. */
+/**
+ * Whether this machine can make a fleet (root, throwaway roots with a /dev of their own and the cgroup2
+ * hierarchy, network namespaces, sshd, journald); says why not.
+ */
 export function fleetSupport(): { ok: boolean; reason?: string } {
     if (support) return support;
     const box = sandboxSupport();
     if (!box.ok) return (support = box);
-    for (const tool of ["/usr/sbin/sshd", "/usr/bin/ssh", "/usr/bin/ssh-keygen", "/usr/bin/nsenter", PYTHON]) {
+    for (const tool of ["/usr/sbin/sshd", "/usr/bin/ssh", "/usr/bin/ssh-keygen", "/usr/bin/nsenter", "/lib/systemd/systemd-journald", PYTHON]) {
         if (!fs.existsSync(tool)) return (support = { ok: false, reason: `${tool} is missing (tools/install-test-deps.sh)` });
+    }
+    const systemDev = Sandbox.create("fleet-probe");
+    try {
+        const r = systemDev.run(["/bin/true"], { systemDev: true, timeoutMs: 20000 });
+        if (r.code !== 0) return (support = { ok: false, reason: `no /dev of its own for a host: ${r.stderr.trim().split("\n")[0]}` });
+    } finally {
+        systemDev.destroy();
     }
     const probe = `fleet-probe-${crypto.randomBytes(3).toString("hex")}`;
     const r = spawnSync("ip", ["netns", "add", probe], { encoding: "utf8" });
