@@ -95,6 +95,29 @@ maybe("simulated fleet", () => {
         expect(sysctl.stderr).toMatch(/Read-only file system/);
     });
 
+    test("each host has its own /dev and a real journal: sshd logs there, nothing reaches this machine's kernel log", async () => {
+        const devices = (await fleet.ssh("agent-1", "ls /dev")).stdout.split("\n");
+        expect(devices).toEqual(expect.arrayContaining(["null", "zero", "urandom", "pts", "ptmx", "log", "shm"]));
+        expect(devices).not.toContain("kmsg");
+        expect(devices.filter((d) => /^(vd|sd|nvme|loop)/.test(d))).toEqual([]);
+        expect((await fleet.ssh("agent-1", "readlink /dev/log")).stdout).toBe("/run/systemd/journal/dev-log");
+        const journal = (await fleet.ssh("agent-1", "journalctl --no-pager -o cat _COMM=sshd _HOSTNAME=agent-1")).stdout;
+        expect(journal).toMatch(new RegExp(`^Accepted publickey for root from ${OPERATOR_ADDRESS.replace(/\./g, "\\.")} port \\d+ ssh2: ED25519 `, "m"));
+        expect(await fleet.ssh("agent-1", "systemctl is-active systemd-journald")).toMatchObject({ stdout: "active" });
+        // Each host's journal is its own.
+        expect((await fleet.ssh("server-1", "journalctl --no-pager -o cat _HOSTNAME=agent-1 | wc -l")).stdout).toBe("0");
+    });
+
+    test("names: a host finds its own in /etc/hosts; the fleet's nameserver knows no others and says so at once", async () => {
+        const own = await fleet.host("agent-2").exec("getent hosts agent-2");
+        expect(own.stdout).toMatch(/^127\.0\.1\.1\s+agent-2$/m);
+        const started = Date.now();
+        const other = await fleet.host("agent-2").exec("getent ahosts get.k3s.io");
+        expect(other.code).toBe(2);
+        expect(Date.now() - started).toBeLessThan(3000);
+        expect((await fleet.host("agent-2").exec("cat /etc/resolv.conf")).stdout).toBe(`nameserver ${GATEWAY}\n`);
+    });
+
     test("a service started over SSH outlives the session, in the host's namespaces, and serves other hosts", async () => {
         const unit = `[Unit]
 Description=fleet test web server

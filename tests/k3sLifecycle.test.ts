@@ -109,7 +109,7 @@ maybe("K3sCluster's commands on stand-in hosts", () => {
             { namespace: "openfaas", name: "nats-0", node: "agt-2", owner: "ReplicaSet", emptyDir: true },
             { namespace: "kube-system", name: "svclb-traefik-agt-2", node: "agt-2", owner: "DaemonSet" },
         ]);
-        const events = cluster.state().events.length;
+        const events = cluster.events().length;
         const leaving = new Set(["k3s-agt-2-member", "k3s-agt-2-install"]);
         const kept = new Set(run.resources.filter((r) => !leaving.has(r.name)).map((r) => r.urn));
         const waves = deletionWaves(run.resources, kept);
@@ -119,7 +119,7 @@ maybe("K3sCluster's commands on stand-in hosts", () => {
         for (const wave of waves) for (const r of wave) execute(r, "delete");
 
         const state = cluster.state();
-        expect(state.events.slice(events)).toEqual(["drained agt-2", "deleted node agt-2", "k3s-agent.service stopped on agt-2", "uninstalled on agt-2"]);
+        expect(cluster.events().slice(events)).toEqual(["drained agt-2", "deleted node agt-2", "k3s-agent.service stopped on agt-2", "uninstalled on agt-2"]);
         expect(Object.keys(state.nodes).sort()).toEqual(["agt-1", "srv-1"]);
         const pods = Object.fromEntries(state.pods.map((p) => [p.name, p.node]));
         expect(pods).not.toHaveProperty("svclb-traefik-agt-2");
@@ -134,10 +134,10 @@ maybe("K3sCluster's commands on stand-in hosts", () => {
     test("deleting again (a retried `up`) changes nothing", () => {
         const hosts = ["srv-1", "agt-2"].map((n) => cluster.host(n));
         const before = hosts.map((h) => h.snapshot());
-        const events = cluster.state().events.length;
+        const events = cluster.events().length;
         expect(execute(byName("k3s-agt-2-member"), "delete").stdout).toBe("node agt-2 is not in the cluster: nothing to remove\n");
         expect(execute(byName("k3s-agt-2-install"), "delete").stdout).toBe("K3s is not installed on this host: nothing to uninstall\n");
         expect(hosts.map((h) => h.snapshot())).toEqual(before);
-        expect(cluster.state().events.slice(events)).toEqual([]);
+        expect(cluster.events().slice(events)).toEqual([]);
     });
 });

@@ -220,7 +220,7 @@ maybe("k3s-node-remove.sh, k3s-uninstall.sh: three servers and etcd quorum", () 
         const vars = { ...removalEnvironment(node(stack, name), stack.nodes, stack.k3s), ...env };
         return cluster.run(vars.VIA_NODE, scriptCommand("k3s-node-remove.sh", vars));
     };
-    const eventsSince = (count: number) => cluster.state().events.slice(count);
+    const eventsSince = (count: number) => cluster.events().slice(count);
 
     beforeAll(() => {
         cluster = new StandinCluster([V35]);
@@ -235,7 +235,7 @@ maybe("k3s-node-remove.sh, k3s-uninstall.sh: three servers and etcd quorum", () 
         const state = cluster.state();
         expect(Object.keys(state.nodes).sort()).toEqual(["srv-1", "srv-2", "srv-3"]);
         expect(Object.values(state.nodes).every((n) => n.member && n.ready)).toBe(true);
-        expect(state.events.filter((e) => e.startsWith("cluster created"))).toEqual(["cluster created by srv-1"]);
+        expect(cluster.events().filter((e) => e.startsWith("cluster created"))).toEqual(["cluster created by srv-1"]);
     });
 
     test("a server is not removed through itself", () => {
@@ -246,7 +246,7 @@ maybe("k3s-node-remove.sh, k3s-uninstall.sh: three servers and etcd quorum", () 
 
     test("a removal that would break quorum is refused, and changes nothing", () => {
         expect(cluster.run("srv-3", "systemctl stop k3s").code).toBe(0);
-        const events = cluster.state().events.length;
+        const events = cluster.events().length;
         const r = remove("srv-2");
         expect(r.code).toBe(1);
         expect(r.stderr).toBe(
@@ -261,7 +261,7 @@ maybe("k3s-node-remove.sh, k3s-uninstall.sh: three servers and etcd quorum", () 
     test("with quorum kept, the server is drained and deleted, its etcd member going with it; twice is once", () => {
         const via = cluster.host("srv-1");
         const before = via.snapshot();
-        const events = cluster.state().events.length;
+        const events = cluster.events().length;
         const r = remove("srv-2");
         expect(r.stderr).toBe("");
         expect(r.code).toBe(0);
@@ -285,7 +285,7 @@ maybe("k3s-node-remove.sh, k3s-uninstall.sh: three servers and etcd quorum", () 
         const after = box.snapshot();
         expect(cluster.run("srv-2", scriptCommand("k3s-uninstall.sh"))).toMatchObject({ code: 0, stdout: "K3s is not installed on this host: nothing to uninstall\n" });
         expect(box.snapshot()).toEqual(after);
-        expect(cluster.state().events.slice(-1)).toEqual(["uninstalled on srv-2"]);
+        expect(cluster.events().slice(-1)).toEqual(["uninstalled on srv-2"]);
 
         const again = cluster.run("srv-2", scriptCommand("k3s-install.sh", installEnvironment(node(stack, "srv-2"), stack.nodes, stack.k3s)), { stdin: TOKEN });
         expect(again.code).toBe(0);

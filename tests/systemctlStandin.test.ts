@@ -165,6 +165,18 @@ systemctl start fleet-test && systemctl is-active fleet-test && systemctl stop f
         expect((await sh("systemctl start fleet-ready && systemctl is-active fleet-ready")).stdout).toBe("active");
     });
 
+    test("TimeoutStartSec=0 is no timeout (K3s's unit has it); a timer is only marked active, and never fires", async () => {
+        const slow = await sh(`cat > /usr/local/lib/fleet-slow-ready.sh <<'EOF'
+sleep 1.5
+exec python3 -c 'import os, socket; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"READY=1", os.environ["NOTIFY_SOCKET"]); os.execv("/bin/sleep", ["sleep", "600"])'
+EOF
+printf '[Service]\nType=notify\nTimeoutStartSec=0\nExecStart=/bin/sh /usr/local/lib/fleet-slow-ready.sh\n' > /etc/systemd/system/fleet-slow.service
+systemctl start fleet-slow && systemctl is-active fleet-slow && systemctl stop fleet-slow`);
+        expect(slow).toMatchObject({ code: 0, stdout: "active" });
+        const timer = await sh("systemctl start apt-daily.timer; systemctl is-active apt-daily.timer apt-daily.service; systemctl stop apt-daily.timer; systemctl is-active apt-daily.timer");
+        expect(timer.stdout).toBe("active\ninactive\ninactive");
+    });
+
     test("unknown units and reloads of inactive units fail like systemctl; every call is still recorded", async () => {
         web().root.clearSystemctlCalls();
         const missing = await sh("systemctl restart no-such-unit");

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use for real: shellcheck, nginx, fio, sshd, fail2ban (with
-# python3-systemd for its journal backend), nftables, unattended-upgrades, wrk, graphviz, openssl; python3 with
-# PyYAML for the K3s stand-in. Idempotent: installs only what is missing. Services are not started by
-# the install (policy-rc.d): the tests start their own instances.
+# python3-systemd for its journal backend), nftables, unattended-upgrades, wrk, graphviz, openssl,
+# sshpass (the fleet tests' password login attempts), systemd (its journald runs on the fleet's
+# hosts); python3 with PyYAML for the K3s stand-in.
+# Idempotent: installs only what is missing. Services are not started by the install (policy-rc.d):
+# the tests start their own instances.
 set -euo pipefail
 
 packages=(
     shellcheck nginx fio openssh-server openssh-client fail2ban python3-systemd nftables unattended-upgrades
-    wrk graphviz curl ca-certificates openssl iproute2 procps python3 python3-yaml jq
+    wrk graphviz curl ca-certificates openssl iproute2 procps python3 python3-yaml jq sshpass systemd
 )
 
 if [ "$(id -u)" != 0 ]; then

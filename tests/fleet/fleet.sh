@@ -4,7 +4,8 @@
 # the test process is gone (teardown, the watchdog).
 #
 #   fleet.sh network RUN            the "lan" namespace (the hosts' switch and their router to the
-#                                   internet side), the operator's and the internet's namespaces
+#                                   internet side, which also answers DNS: resolver.py), the
+#                                   operator's and the internet's namespaces
 #   fleet.sh host RUN NAME INDEX [--private]
 #                                   host NAME: its namespace on the switch (public address
 #                                   198.18.0.(10+INDEX), with --private also 198.18.1.(10+INDEX) on a
@@ -23,7 +24,7 @@
 # nothing, so nothing can be routed to the real network, and fleets running side by side never clash.
 #
 # Addresses (RFC 2544 benchmarking range, never routed anywhere):
-#   198.18.0.0/24  hosts' public network; .1 is the router (namespace fleet-ID-lan)
+#   198.18.0.0/24  hosts' public network; .1 is the router (namespace fleet-ID-lan) and nameserver
 #   198.18.1.0/24  hosts' private network (--private), no router
 #   198.19.0.0/24  the internet side; .1 router, .10 operator (fleet-ID-op), .20 internet (fleet-ID-inet),
 #                  .30 the internet's mirror address (also fleet-ID-inet)
@@ -104,6 +105,9 @@ network)
     add_ns "$run" "fleet-$id-inet"
     plug "$run" inet internet "fleet-$id-inet" eth0 198.19.0.20/24 198.19.0.1
     ip -n "fleet-$id-inet" addr add 198.19.0.30/24 dev eth0
+    # The hosts' nameserver (their gateway): it knows no names and says so at once.
+    setsid ip netns exec "$lan" /usr/bin/python3 "$here/resolver.py" 198.18.0.1 198.19.0.1 \
+        </dev/null >>"$run/resolver.log" 2>&1 &
     ;;
 host)
     run=${1:?RUN} name=${2:?NAME} index=${3:?INDEX} private=${4:-}
@@ -115,11 +119,15 @@ host)
     dir=$run/hosts/$name
     mkdir -p "$dir"
     "$sandbox" create "$dir" --units run
-    # The host's identity, as a provider's image would set it up: its own host key (the machine's
+    # The host's identity, as a provider's image would set it up: its name in /etc/hosts (as Debian's
+    # installer and cloud-init write it) and the fleet's nameserver, its own host key (the machine's
     # keys are not the host's) and the operator's key for root.
     # shellcheck disable=SC2016 # the script runs inside the host, with its own $1
     "$sandbox" run "$dir" --netns "$ns" --hostname "$name" --bind "$run/operator:/mnt/fleet/operator" -- /bin/bash -c '
         set -euo pipefail
+        printf "127.0.1.1\t%s\n" "$1" >>/etc/hosts
+        rm -f /etc/resolv.conf
+        echo "nameserver 198.18.0.1" >/etc/resolv.conf
         rm -f /etc/ssh/ssh_host_*
         ssh-keygen -q -t ed25519 -N "" -C "root@$1" -f /etc/ssh/ssh_host_ed25519_key
         install -d -m 0700 /root/.ssh

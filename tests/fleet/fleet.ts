@@ -2,8 +2,9 @@
  * A simulated VPS fleet on this machine (tests/fleet/fleet.sh does the namespace work): N hosts, each a
  * network namespace on a shared switch with its own public address (and optionally a private one), a
  * throwaway root (tests/harness/sandbox.sh: overlay of /, /proc/sys read-only, stand-ins, units run
- * for real) whose PID 1 keeps the host's services, and a real sshd on port 22 with a fresh ed25519 host
- * key that authorises the operator's key (made per fleet). The operator and "the internet" are two
+ * for real, a /dev of its own) whose PID 1 keeps the host's services, a real systemd-journald, and a
+ * real sshd on port 22 with a fresh ed25519 host key that authorises the operator's key (made per
+ * fleet). The operator and "the internet" are two
  * more namespaces behind a router, so what comes from outside has an address no node has.
  *
  * Teardown is complete (namespaces, links, mounts, processes) on destroy(), on process exit and on
@@ -22,6 +23,12 @@ export const FLEET_SH = path.join(__dirname, "fleet.sh");
 const NETPROBE = fs.readFileSync(path.join(__dirname, "netprobe.py"), "utf8");
 const PYTHON = "/usr/bin/python3";
 const HOST_ENV = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LANG=C.UTF-8", "TERM=dumb"];
+
+/**
+ * What a host's PID 1 starts at boot, in order: the journal (Debian's systemd-journald, for what reads
+ * it, e.g. fail2ban's systemd backend; syslog(3) reaches it through /dev/log) and sshd.
+ */
+export const BOOT_UNITS = ["systemd-journald.service", "ssh.service"];
 
 /** Where every host sees the fleet's shared directory (read-write), e.g. for a registry of nodes. */
 export const SHARED_MOUNT = "/mnt/fleet/shared";
@@ -50,13 +57,23 @@ export type ProbeSource = string | "operator" | "internet";
 
 let support: { ok: boolean; reason?: string } | undefined;
 
-/** Whether this machine can make a fleet (root, throwaway roots, network namespaces, sshd); says why not. */
+/**
+ * Whether this machine can make a fleet (root, throwaway roots with a /dev of their own and the cgroup2
+ * hierarchy, network namespaces, sshd, journald); says why not.
+ */
 export function fleetSupport(): { ok: boolean; reason?: string } {
     if (support) return support;
     const box = sandboxSupport();
     if (!box.ok) return (support = box);
-    for (const tool of ["/usr/sbin/sshd", "/usr/bin/ssh", "/usr/bin/ssh-keygen", "/usr/bin/nsenter", PYTHON]) {
+    for (const tool of ["/usr/sbin/sshd", "/usr/bin/ssh", "/usr/bin/ssh-keygen", "/usr/bin/nsenter", "/lib/systemd/systemd-journald", PYTHON]) {
         if (!fs.existsSync(tool)) return (support = { ok: false, reason: `${tool} is missing (tools/install-test-deps.sh)` });
+    }
+    const systemDev = Sandbox.create("fleet-probe");
+    try {
+        const r = systemDev.run(["/bin/true"], { systemDev: true, timeoutMs: 20000 });
+        if (r.code !== 0) return (support = { ok: false, reason: `no /dev of its own for a host: ${r.stderr.trim().split("\n")[0]}` });
+    } finally {
+        systemDev.destroy();
     }
     const probe = `fleet-probe-${crypto.randomBytes(3).toString("hex")}`;
     const r = spawnSync("ip", ["netns", "add", probe], { encoding: "utf8" });
@@ -251,7 +268,10 @@ export class Fleet {
         const consoleFd = fs.openSync(path.join(this.dir, "hosts", `${name}.console`), "a");
         const boot = spawn(
             path.join(__dirname, "..", "harness", "sandbox.sh"),
-            ["run", hostDir, "--netns", netns, "--hostname", name, "--share", `${path.join(this.dir, "shared")}:${SHARED_MOUNT}`, "--", "/usr/local/sbin/standin-units", "init", "ssh.service"],
+            [
+                "run", hostDir, "--netns", netns, "--hostname", name, "--share", `${this.sharedDir}:${SHARED_MOUNT}`, "--system-dev",
+                "--", "/usr/local/sbin/standin-units", "init", ...BOOT_UNITS,
+            ],
             { detached: true, stdio: ["ignore", consoleFd, consoleFd] },
         );
         fs.closeSync(consoleFd);
@@ -291,6 +311,11 @@ export class Fleet {
             await new Promise((res) => setTimeout(res, 100));
         }
         throw new Error(`sshd of ${host.name} does not answer: ${last?.stderr}\nconsole: ${this.console(host.name)}`);
+    }
+
+    /** The directory every host sees at SHARED_MOUNT, as this machine sees it. */
+    get sharedDir(): string {
+        return path.join(this.dir, "shared");
     }
 
     host(name: string): FleetHost {

@@ -6,13 +6,14 @@
  *
  * Registry interface (for tests and for fleet tests that share one registry between hosts):
  *   - location: $K3S_STANDIN_REGISTRY, else the path written in /run/standin/k3s-registry.path
- *     (`StandinCluster.host` writes it), else /run/standin/k3s-registry;
+ *     (useRegistry() writes it), else /run/standin/k3s-registry;
  *   - content: state.json = { cluster: {token, options, id} | null,
  *       nodes: {NAME: {role, ready, version, labels, addresses, member, unschedulable, since}},
  *       pods: [{namespace, name, node, owner?: "ReplicaSet" | "DaemonSet", emptyDir?}],
- *       removedMembers: [NAME], events: [text, in order] };
+ *       removedMembers: [NAME], events: [{at, host, text}, in order] };
  *     writers take an exclusive flock on .lock beside it.
  */
+import { spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -45,12 +46,58 @@ export interface StandinNode {
     unschedulable: boolean;
 }
 
+/** Something that happened to the cluster. */
+export interface StandinEvent {
+    /** When, seconds since the epoch (this machine's clock, shared by every host). */
+    at: number;
+    /** The host whose stand-in wrote it (for a join: the server that admitted the node). */
+    host: string;
+    text: string;
+}
+
 export interface StandinState {
     cluster: { token: string; options: Record<string, unknown>; id: string } | null;
     nodes: Record<string, StandinNode>;
     pods: StandinPod[];
     removedMembers: string[];
-    events: string[];
+    events: StandinEvent[];
+}
+
+/** Points the stand-in `k3s` of the sandbox in DIR at the registry it sees at PATH_INSIDE. */
+export function useRegistry(sandboxDir: string, pathInside: string): void {
+    fs.writeFileSync(path.join(sandboxDir, "state", "k3s-registry.path"), `${pathInside}\n`);
+}
+
+/** Appends the pods given as JSON on stdin to the registry's state.json, under the registry's lock. */
+const ADD_PODS = `import json, sys
+path = sys.argv[1]
+state = json.load(open(path)) if __import__("os").path.exists(path) else {"cluster": None, "nodes": {}, "pods": [], "removedMembers": [], "events": []}
+state["pods"].extend(json.load(sys.stdin))
+json.dump(state, open(path + ".tmp", "w"), indent=1, sort_keys=True)
+__import__("os").replace(path + ".tmp", path)`;
+
+/** A registry directory, as this machine sees it: read by tests, seeded with workloads. */
+export class StandinRegistry {
+    constructor(readonly dir: string) {}
+
+    state(): StandinState {
+        return JSON.parse(fs.readFileSync(path.join(this.dir, "state.json"), "utf8"));
+    }
+
+    /** The events' texts, in order. */
+    events(): string[] {
+        return this.state().events.map((e) => e.text);
+    }
+
+    /** Adds workloads (as if deployed) for drains to move. */
+    addPods(pods: StandinPod[]): void {
+        fs.mkdirSync(this.dir, { recursive: true });
+        const r = spawnSync("flock", [path.join(this.dir, ".lock"), "python3", "-c", ADD_PODS, path.join(this.dir, "state.json")], {
+            input: JSON.stringify(pods),
+            encoding: "utf8",
+        });
+        if (r.status !== 0) throw new Error(`adding pods to the registry failed: ${r.stderr}`);
+    }
 }
 
 /** Writes install.sh and releases/download/VERSION/{k3s, k3s-arm64, sha256sum-*.txt} below DIR. */
@@ -71,9 +118,10 @@ export function writeReleaseTree(dir: string, versions: string[]): void {
     }
 }
 
-/** One test cluster: a release tree, a registry, and a sandbox per host. */
+/** One test cluster: a release tree, a registry, and a sandbox per host (the systemctl stand-in records). */
 export class StandinCluster {
     readonly dir: string;
+    readonly registry: StandinRegistry;
     private readonly hosts = new Map<string, Sandbox>();
 
     constructor(versions: string[]) {
@@ -81,10 +129,7 @@ export class StandinCluster {
         fs.mkdirSync(path.join(this.dir, "tree"));
         fs.mkdirSync(path.join(this.dir, "registry"));
         writeReleaseTree(path.join(this.dir, "tree"), versions);
-    }
-
-    get registry(): string {
-        return path.join(this.dir, "registry");
+        this.registry = new StandinRegistry(path.join(this.dir, "registry"));
     }
 
     /** The sandbox of host NAME (its hostname), created on first use and pointed at the registry. */
@@ -92,7 +137,7 @@ export class StandinCluster {
         let box = this.hosts.get(name);
         if (!box) {
             box = Sandbox.create(`k3s-${name}`);
-            fs.writeFileSync(path.join(box.dir, "state", "k3s-registry.path"), `${REGISTRY_MOUNT}\n`);
+            useRegistry(box.dir, REGISTRY_MOUNT);
             this.hosts.set(name, box);
         }
         return box;
@@ -104,19 +149,22 @@ export class StandinCluster {
             ...opts,
             hostname: name,
             binds: { [path.join(this.dir, "tree")]: STANDIN_MOUNT, ...opts.binds },
-            shares: { [this.registry]: REGISTRY_MOUNT, ...opts.shares },
+            shares: { [this.registry.dir]: REGISTRY_MOUNT, ...opts.shares },
         });
     }
 
     state(): StandinState {
-        return JSON.parse(fs.readFileSync(path.join(this.registry, "state.json"), "utf8"));
+        return this.registry.state();
+    }
+
+    /** The events' texts, in order. */
+    events(): string[] {
+        return this.registry.events();
     }
 
     /** Adds workloads (as if deployed) for drains to move. */
     addPods(pods: StandinPod[]): void {
-        const state = this.state();
-        state.pods.push(...pods);
-        fs.writeFileSync(path.join(this.registry, "state.json"), JSON.stringify(state, null, 1));
+        this.registry.addPods(pods);
     }
 
     destroy(): void {

@@ -5,7 +5,8 @@
 #                                    tmpfs at DIR holding the overlay's upper layer and stand-in state;
 #                                    --units says what the systemctl stand-in does with units: record
 #                                    the calls only (default) or also run them (tests/harness/units.py)
-#   sandbox.sh run DIR [--netns NS] [--hostname NAME] [--bind SRC:DST]... [--share SRC:DST]... -- CMD [ARG...]
+#   sandbox.sh run DIR [--netns NS] [--hostname NAME] [--bind SRC:DST]... [--share SRC:DST]...
+#                  [--system-dev] -- CMD [ARG...]
 #                                    runs CMD as root in a private mount + PID namespace, chrooted into
 #                                    an overlay of / whose writes land in DIR/upper; /proc/sys is
 #                                    read-only; own network namespace (a fresh one, or NS if given);
@@ -13,6 +14,13 @@
 #                                    DST must be below /mnt (a tmpfs there keeps mount points out of the
 #                                    upper layer). CMD is PID 1 of the namespace: when it ends, or when
 #                                    this process is killed, every process of the run ends with it.
+#                                    --system-dev: what a systemd host offers its journal, so that a
+#                                    real systemd-journald can run inside: a /dev of its own (the
+#                                    usual device nodes bound from this machine's, its own ptys, and
+#                                    /dev/log leading to journald's socket in the run's /run; no
+#                                    /dev/kmsg, so nothing reaches this machine's kernel log) and the
+#                                    cgroup2 hierarchy read-only at /sys/fs/cgroup (journald reads its
+#                                    cgroup root there).
 #   sandbox.sh destroy DIR           unmounts DIR (everything the runs wrote is gone)
 #
 # Runs of one DIR share the upper layer, so a second run sees what the first wrote: that is how the
@@ -44,10 +52,11 @@ destroy)
     rmdir "$dir" 2>/dev/null || true
     ;;
 run)
-    netns="" hostname="sandbox" binds=""
+    netns="" hostname="sandbox" binds="" system_dev=0
     while [ $# -gt 0 ]; do
         case "$1" in
         --netns) netns=$2; shift 2 ;;
+        --system-dev) system_dev=1; shift ;;
         --hostname) hostname=$2; shift 2 ;;
         --bind) binds="${binds}ro:$2"$'\n'; shift 2 ;;
         --share) binds="${binds}rw:$2"$'\n'; shift 2 ;;
@@ -64,7 +73,7 @@ run)
     fi
     exec "${enter[@]}" /bin/bash -c "$(cat <<'INNER'
 set -euo pipefail
-dir=$1 hostname=$2 harness=$3 binds=$4; shift 4
+dir=$1 hostname=$2 harness=$3 binds=$4 system_dev=$5; shift 5
 root=$dir/root
 mount --make-rprivate /
 # The copies of other network namespaces' mount points would keep those namespaces alive as long as
@@ -74,8 +83,24 @@ mount -t overlay overlay -o "lowerdir=/,upperdir=$dir/upper,workdir=$dir/work" "
 mount -t proc proc "$root/proc"
 mount --bind "$root/proc/sys" "$root/proc/sys"
 mount -o remount,bind,ro "$root/proc/sys"
-mount --rbind /dev "$root/dev"
 mount -t sysfs -o ro sysfs "$root/sys" 2>/dev/null || mount --rbind -o ro /sys "$root/sys"
+if [ "$system_dev" = 1 ]; then
+    mount -t tmpfs -o mode=0755,nosuid dev "$root/dev"
+    for node in null zero full random urandom tty; do
+        touch "$root/dev/$node"
+        mount --bind "/dev/$node" "$root/dev/$node"
+    done
+    mkdir "$root/dev/pts" "$root/dev/shm"
+    mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$root/dev/pts"
+    ln -s pts/ptmx "$root/dev/ptmx"
+    mount -t tmpfs -o mode=1777,nosuid,nodev shm "$root/dev/shm"
+    ln -s /proc/self/fd "$root/dev/fd"
+    for i in 0:stdin 1:stdout 2:stderr; do ln -s "/proc/self/fd/${i%%:*}" "$root/dev/${i#*:}"; done
+    ln -s /run/systemd/journal/dev-log "$root/dev/log"
+    mount -t cgroup2 -o ro,nosuid,nodev,noexec cgroup2 "$root/sys/fs/cgroup"
+else
+    mount --rbind /dev "$root/dev"
+fi
 mount -t tmpfs tmpfs "$root/tmp"
 mount -t tmpfs tmpfs "$root/run"
 mkdir -p "$root/run/standin"
@@ -107,7 +132,7 @@ ip link set lo up 2>/dev/null || true
 hostname "$hostname"
 exec chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 TERM=dumb "$@"
 INNER
-)" sandbox-inner "$dir" "$hostname" "$here" "$binds" "$@"
+)" sandbox-inner "$dir" "$hostname" "$here" "$binds" "$system_dev" "$@"
     ;;
 *) die "unknown command $cmd" ;;
 esac

@@ -52,6 +52,8 @@ export interface RunOptions {
     netns?: string;
     hostname?: string;
     timeoutMs?: number;
+    /** What systemd-journald needs (sandbox.sh run --system-dev): a /dev of its own, cgroup2 read-only. */
+    systemDev?: boolean;
 }
 
 /**
@@ -94,6 +96,7 @@ export class Sandbox {
         for (const [src, dst] of Object.entries(opts.binds ?? {})) args.push("--bind", `${src}:${dst}`);
         for (const [src, dst] of Object.entries(opts.shares ?? {})) args.push("--share", `${src}:${dst}`);
         if (opts.netns) args.push("--netns", opts.netns);
+        if (opts.systemDev) args.push("--system-dev");
         args.push("--", ...argv);
         const r = spawnSync(SANDBOX_SH, args, { input: opts.stdin ?? "", timeout: opts.timeoutMs ?? 120000, encoding: "utf8" });
         return { code: r.status ?? (r.signal ? 128 : 1), stdout: r.stdout ?? "", stderr: (r.stderr ?? "") + (r.error ? `\n${r.error.message}` : "") };

@@ -30,8 +30,9 @@ them; their parent becomes the host's PID 1 (`init`), which reaps them. Main PID
 What it does not do: no cgroups (a unit's processes are its main process and that process's
 descendants; a process that double-forks away from it is not stopped by KillMode=control-group), no
 Restart=, no User=/Group=, no sandboxing options (ProtectSystem= etc.), no dependencies or ordering
-between units, no timers or sockets. Start and stop timeouts default to 30 s instead of systemd's 90 s
-so a hung unit fails a test quickly.
+between units; units other than services (timers, sockets, paths, targets) are only marked active or
+inactive: a timer never fires, a socket never listens. Start and stop timeouts default to 30 s
+instead of systemd's 90 s so a hung unit fails a test quickly.
 """
 import errno
 import fcntl
@@ -164,6 +165,8 @@ def find_unit(name):
 
 
 def timespan(text, default):
+    """A Timeout*Sec= value in seconds; None for no timeout ("infinity", or 0 as systemd reads it for
+    these settings: K3s's unit has TimeoutStartSec=0)."""
     if text is None or text == "":
         return default
     if text.strip() == "infinity":
@@ -172,7 +175,7 @@ def timespan(text, default):
     units = {"us": 1e-6, "ms": 1e-3, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": 86400}
     for number, unit in re.findall(r"([0-9.]+)\s*([a-z]*)", text):
         total += float(number) * units.get(unit or "s", 1)
-    return total
+    return total if total > 0 else None
 
 
 def truthy(text):
@@ -506,6 +509,9 @@ def conditions_met(unit):
 
 def start(unit):
     if active_state(unit) == "active":
+        return
+    if not unit.canonical.endswith(".service"):
+        set_active(unit, True)
         return
     if not conditions_met(unit):
         return

@@ -8,7 +8,10 @@
 # /usr/local/bin/k3s with the kubectl/crictl/ctr links, k3s-killall.sh and the uninstall script
 # (k3s-uninstall.sh or k3s-agent-uninstall.sh), the systemd unit and its 0600 environment file
 # (K3S_* variables), enables the unit and restarts it only when binary, unit or environment changed.
-# Instead of a process, the unit gets a systemctl stand-in hook (/run/standin/hooks/UNIT) that runs
+# The unit is the real script's (Type=notify, KillMode=process, TimeoutStartSec=0, ...) without the
+# ExecStartPre lines that would load kernel modules into this machine's kernel. Where the systemctl
+# stand-in runs units (fleet hosts), the unit's process is the stand-in `k3s server|agent` itself;
+# where it only records calls, the unit also gets a hook (/run/standin/hooks/UNIT) that runs
 # `k3s standin-service`, which models what K3s does on start and stop (see the k3s stand-in).
 set -eu
 
@@ -60,7 +63,7 @@ done
 
 cat >"$bin_dir/k3s-killall.sh" <<'EOF'
 #!/bin/sh
-# Stand-in k3s-killall.sh: stops every K3s unit (the stand-in runs no processes or pods to kill).
+# Stand-in k3s-killall.sh: stops every K3s unit (the stand-in runs no pods or containerd shims to kill).
 for unit in /etc/systemd/system/k3s*.service; do
     [ -e "$unit" ] && systemctl stop "$(basename "$unit")"
 done
@@ -93,19 +96,34 @@ umask 022
 cat >"$unit" <<EOF
 [Unit]
 Description=Lightweight Kubernetes (stand-in)
+Documentation=https://k3s.io
 Wants=network-online.target
 After=network-online.target
 
+[Install]
+WantedBy=multi-user.target
+
 [Service]
 Type=notify
+EnvironmentFile=-/etc/default/%N
+EnvironmentFile=-/etc/sysconfig/%N
 EnvironmentFile=-$env_file
 KillMode=process
+Delegate=yes
+LimitNOFILE=1048576
+LimitNPROC=infinity
+LimitCORE=infinity
+TasksMax=infinity
+TimeoutStartSec=0
 Restart=always
+RestartSec=5s
 ExecStart=$bin_dir/k3s $command
 EOF
-mkdir -p /run/standin/hooks
-printf '#!/bin/sh\n[ -x %s/k3s ] || exit 0\nexec %s/k3s standin-service "$@"\n' "$bin_dir" "$bin_dir" >"/run/standin/hooks/$name.service"
-chmod 0755 "/run/standin/hooks/$name.service"
+if [ "$(cat /run/standin/systemctl.mode 2>/dev/null)" != run ]; then
+    mkdir -p /run/standin/hooks
+    printf '#!/bin/sh\n[ -x %s/k3s ] || exit 0\nexec %s/k3s standin-service "$@"\n' "$bin_dir" "$bin_dir" >"/run/standin/hooks/$name.service"
+    chmod 0755 "/run/standin/hooks/$name.service"
+fi
 
 info "systemd: Enabling $name unit"
 systemctl enable "$name"
