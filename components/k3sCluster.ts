@@ -26,6 +26,7 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { isIP } from "net";
 import { K3sConfig, NodeConfig, SshConfig } from "./config";
 import { sshConnection } from "./connection";
 import { hostCommand } from "./hostCommand";
@@ -79,6 +80,7 @@ export function removalEnvironment(node: NodeConfig, nodes: readonly NodeConfig[
     return {
         NODE_NAME: node.name,
         NODE_ROLE: node.role,
+        NODE_ADDRESSES: [node.host, node.privateIp].filter((a): a is string => a !== undefined && isIP(a) !== 0).join(" "),
         VIA_NODE: viaServer(node, nodes).name,
         DRAIN_TIMEOUT_SECONDS: String(k3s.drainTimeoutSeconds),
     };

@@ -5,9 +5,15 @@
 # script first refuses when the remaining members would lose quorum. The node's K3s is uninstalled
 # afterwards by its own install resource. Idempotent: a node that is not in the cluster is left alone.
 #
+# In the same `pulumi up`, the other nodes' firewalls were already updated without the leaving node
+# (Pulumi deletes removed resources last). Its kubelet must still reach the API to let its pods go, so
+# while this runs the leaving node's addresses are admitted again in this host's firewall (the
+# private_faas nodes set), and taken out when it ends, whatever the outcome.
+#
 # Environment:
 #   NODE_NAME              the node to remove
 #   NODE_ROLE              server | agent
+#   NODE_ADDRESSES         the node's IP addresses (public and private), space-separated; may be empty
 #   VIA_NODE               the server this runs on (a server cannot remove itself)
 #   DRAIN_TIMEOUT_SECONDS  how long the drain, and the deletion, may take
 set -euo pipefail
@@ -23,6 +29,32 @@ if [ "$VIA_NODE" = "$NODE_NAME" ]; then
     die "server $NODE_NAME cannot be removed through itself (it was the only server when it joined): add the servers that replace it in one pulumi up and remove it in a later one; nothing was changed"
 fi
 answer=$("${kubectl[@]}" get --raw /readyz 2>&1) || die "the Kubernetes API on $VIA_NODE does not answer ($answer); nothing was changed"
+
+# Re-admit the leaving node in this host's firewall for the duration (see the header). The sets merge
+# neighbouring addresses into ranges, so one address cannot be deleted again on its own: each set
+# touched is saved first and restored exactly when this script ends.
+saved_sets=()
+restore_sets() {
+    local saved status=$?
+    for saved in "${saved_sets[@]}"; do
+        if ! printf 'flush set inet private_faas %s\n%s\n' "${saved%%$'\n'*}" "${saved#*$'\n'}" | nft -f -; then
+            echo "k3s-node-remove: could not restore the firewall set ${saved%%$'\n'*}: $NODE_NAME stays admitted here until the firewall step runs again" >&2
+            status=1
+        fi
+    done
+    exit "$status"
+}
+trap restore_sets EXIT
+if command -v nft >/dev/null && nft list table inet private_faas >/dev/null 2>&1; then
+    for address in ${NODE_ADDRESSES:-}; do
+        case "$address" in *:*) set=nodes_v6 ;; *) set=nodes_v4 ;; esac
+        listing=$(nft list set inet private_faas "$set" 2>/dev/null) || continue
+        nft get element inet private_faas "$set" "{ $address }" >/dev/null 2>&1 && continue
+        case " ${saved_sets[*]%%$'\n'*} " in *" $set "*) ;; *) saved_sets+=("$set"$'\n'"$listing") ;; esac
+        nft add element inet private_faas "$set" "{ $address }"
+        echo "firewall: $NODE_NAME ($address) admitted again while it leaves"
+    done
+fi
 
 line=$("${kubectl[@]}" get node "$NODE_NAME" --no-headers --ignore-not-found)
 if [ -z "$line" ]; then

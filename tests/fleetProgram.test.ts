@@ -417,8 +417,10 @@ EOF`);
         expect(removal.steps.slice(-2)).toEqual(deletes);
 
         // What the hosts recorded, with their times: the server drained and deleted, then agent-2 stopped K3s and uninstalled it.
+        // The server's firewall (already updated without agent-2) admitted it again while it drained.
         const events = k3s.registry.state().events.slice(eventsBefore);
         expect(events.map((e) => `${e.host}: ${e.text}`)).toEqual([
+            `server-1: firewall admits agent-2 (${fleet.host("agent-2").address}) during its drain`,
             "server-1: drained agent-2",
             "server-1: deleted node agent-2",
             "agent-2: k3s-agent.service stopped on agent-2",
@@ -426,7 +428,8 @@ EOF`);
         ]);
         const times = events.map((e) => e.at);
         expect(times).toEqual([...times].sort((a, b) => a - b));
-        expect(new Set(times).size).toBe(4);
+        expect(new Set(times).size).toBe(5);
+        expect(deletes[0].stdout).toContain(`firewall: agent-2 (${fleet.host("agent-2").address}) admitted again while it leaves`);
         // The workload moved; agent-2's K3s process is gone and its files with it.
         const pods = Object.fromEntries(k3s.registry.state().pods.map((p) => [p.name, p.node]));
         expect(["server-1", "agent-1"]).toContain(pods["figlet-1"]);
