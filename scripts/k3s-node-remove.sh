@@ -8,7 +8,7 @@
 # In the same `pulumi up`, the other nodes' firewalls were already updated without the leaving node
 # (Pulumi deletes removed resources last). Its kubelet must still reach the API to let its pods go, so
 # while this runs the leaving node's addresses are admitted again in this host's firewall (the
-# private_faas nodes set), and taken out when it ends, whatever the outcome.
+# private_faas nodes set), which is restored exactly when it ends, whatever the outcome.
 #
 # Environment:
 #   NODE_NAME              the node to remove

@@ -102,7 +102,7 @@ describe("K3sCluster deployment graph", () => {
 
     test("a single server's member goes through itself, which its removal script refuses", async () => {
         const prod = await resources(prodConfig());
-        expect(prod.find((r) => r.name === "k3s-osl-server-1-member")!.inputs.delete).toMatch(/NODE_NAME='\\''osl-server-1'\\''\nexport NODE_ROLE='\\''server'\\''\nexport VIA_NODE='\\''osl-server-1'\\''/);
+        expect(prod.find((r) => r.name === "k3s-osl-server-1-member")!.inputs.delete).toMatch(/NODE_NAME='\\''osl-server-1'\\''\nexport NODE_ROLE='\\''server'\\''\nexport NODE_ADDRESSES='\\''192\.0\.2\.10'\\''\nexport VIA_NODE='\\''osl-server-1'\\''/);
     });
 });
 
