@@ -1,31 +1,11 @@
 /**
  * The orders the Pulumi engine gives resources from their dependencies (explicit and property),
- * computed from recorded or planned resources: creation (each after what it depends on) and
- * deletion (each after everything that depends on it).
+ * computed from recorded or planned resources: deletion (each after everything that depends on it).
  */
 export interface GraphNode {
     urn: string;
     name: string;
     dependsOn: string[];
-}
-
-/** RESOURCES in an order that creates each after every resource it depends on. */
-export function creationOrder<T extends GraphNode>(resources: T[]): T[] {
-    const byUrn = new Map(resources.map((r) => [r.urn, r]));
-    const done = new Set<string>();
-    const order: T[] = [];
-    const visit = (r: T, path: string[]) => {
-        if (done.has(r.urn)) return;
-        if (path.includes(r.urn)) throw new Error(`dependency cycle through ${r.name}`);
-        for (const d of r.dependsOn) {
-            const dep = byUrn.get(d);
-            if (dep) visit(dep, [...path, r.urn]);
-        }
-        done.add(r.urn);
-        order.push(r);
-    };
-    resources.forEach((r) => visit(r, []));
-    return order;
 }
 
 /**
